@@ -1,0 +1,78 @@
+"""ClinicFinder: find fertility clinics that fit, and take a report to the first visit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask, Response, render_template
+from werkzeug.exceptions import HTTPException
+
+from clinicfinder.config import PROJECT_ROOT, Settings
+from clinicfinder.extensions import csrf, db, mail, migrate, queue
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
+    """Build the app. `config` is Settings, or a mapping read as the environment (tests), or None for os.environ."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(config)
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.from_mapping(settings.flask_config())
+    app.extensions["settings"] = settings
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    mail.init_app(app)
+    csrf.init_app(app)
+    queue.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from clinicfinder.health import blueprint as health
+    from clinicfinder.patient.views import blueprint as patient
+
+    app.register_blueprint(patient)
+    app.register_blueprint(health)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(error: HTTPException) -> tuple[str, int]:
+        code = error.code or 500
+        return render_template("errors/error.html", code=code, title=error.name), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500, 503):
+        app.register_error_handler(code, render_error)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def set_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from clinicfinder.cli import clinics_cli, mailsink_command, worker_command
+
+    app.cli.add_command(clinics_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(mailsink_command)

@@ -1,0 +1,95 @@
+"""Commands under `flask --app wsgi …`: the directory file, and the job worker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from clinicfinder import mailsink
+from clinicfinder.config import PROJECT_ROOT
+from clinicfinder.directory.csvfile import read_directory, write_directory
+from clinicfinder.directory.store import export_directory, import_directory
+from clinicfinder.extensions import db, queue
+from clinicfinder.models import Clinic
+
+clinics_cli = click.Group("clinics", help="Import and export the clinic directory (clinics.csv).")
+
+
+def _import(path: Path, *, dry_run: bool) -> None:
+    data = path.read_bytes()
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if len(data) > limit:
+        raise click.ClickException(f"{path} is {len(data)} bytes; the limit is {limit} (MAX_IMPORT_BYTES).")
+    parsed = read_directory(data)
+    if not parsed.ok:
+        for error in parsed.errors:
+            click.echo(f"{path}: {error}", err=True)
+        raise click.ClickException(f"{path} was rejected: {len(parsed.errors)} problem(s); nothing was changed.")
+    summary = import_directory(db.session, parsed.records, actor_label="cli", dry_run=dry_run)
+    click.echo(f"{path}: {summary.describe()}")
+    for clinic_id, columns in sorted(summary.changed.items()):
+        click.echo(f"  changed {clinic_id}: {', '.join(columns)}")
+
+
+@clinics_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change, without saving.")
+@with_appcontext
+def import_command(path: Path, dry_run: bool) -> None:
+    """Add or update the clinics in PATH (all or nothing)."""
+    _import(path, dry_run=dry_run)
+
+
+@clinics_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def export_command(path: Path) -> None:
+    """Write every clinic to PATH in the clinics.csv format."""
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline="") as stream:
+        count = write_directory(export_directory(db.session), stream)
+    partial.replace(path)  # a reader never sees a half-written file
+    click.echo(f"{path}: {count} clinics written")
+
+
+@clinics_cli.command("seed")
+@click.option(
+    "--path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "clinics.csv",
+    show_default=True,
+)
+@with_appcontext
+def seed_command(path: Path) -> None:
+    """Import PATH if the directory is empty; otherwise do nothing."""
+    if db.session.scalar(select(func.count()).select_from(Clinic)):
+        click.echo("The directory already has clinics; not seeding.")
+        return
+    _import(path, dry_run=False)
+
+
+@click.command("mailsink")
+@with_appcontext
+def mailsink_command() -> None:
+    """Run the local SMTP server that keeps mail in MAILDIR (only when MAIL_SERVER is not set)."""
+    settings = current_app.extensions["settings"]
+    if not settings.local_mail_server:
+        click.echo(f"MAIL_SERVER is set ({settings.mail_server}); not starting the local SMTP server.", err=True)
+        return
+    mailsink.main(["--port", str(settings.mail_port), "--maildir", str(settings.maildir)])
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Jobs processed at once (threads).")
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run the job worker until interrupted."""
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    click.echo(f"worker: {workers} thread(s) on {current_app.config['QUEUE_URL'].split('://')[0]}", err=True)
+    consumer.run()
+    sys.exit(0)

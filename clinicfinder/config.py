@@ -1,0 +1,206 @@
+"""Typed settings read from the environment, with embedded defaults for one machine.
+
+`Settings.from_env()` is the only place that reads environment variables. Everything
+has a working default (SQLite under `instance/`, a SQLite job queue, `reports/`, a local
+SMTP server on port 8025) except `SECRET_KEY` in production, which must be given.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+ENVIRONMENTS = ("development", "testing", "production")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable and says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str
+    secret_key: str
+    database_url: str
+    queue_url: str
+    reports_dir: Path
+    report_retention_days: int
+    mail_server: str
+    # True when MAIL_SERVER is not set: `make run` then starts the local SMTP server itself.
+    local_mail_server: bool
+    mail_port: int
+    mail_use_tls: bool
+    mail_use_ssl: bool
+    mail_username: str | None
+    mail_password: str | None
+    mail_default_sender: str
+    mail_timeout_seconds: float
+    maildir: Path
+    ratelimit_storage_uri: str
+    port: int
+    public_url: str
+    max_import_bytes: int
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from `environ`; by default the process environment over `.env`."""
+        env = _process_environment() if environ is None else dict(environ)
+        reader = _Reader(env)
+        app_env = reader.choice("APP_ENV", ENVIRONMENTS, "development")
+        instance_dir = Path(env.get("INSTANCE_DIR") or INSTANCE_DIR)
+        port = reader.integer("PORT", 5000, minimum=1, maximum=65535)
+        return cls(
+            app_env=app_env,
+            secret_key=_secret_key(env.get("SECRET_KEY", ""), app_env, instance_dir),
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'clinicfinder.db'}",
+            queue_url=reader.url("QUEUE_URL", f"sqlite:///{instance_dir / 'queue.db'}", ("sqlite", "redis")),
+            reports_dir=Path(env.get("REPORTS_DIR") or PROJECT_ROOT / "reports"),
+            report_retention_days=reader.integer("REPORT_RETENTION_DAYS", 7, minimum=0, maximum=365),
+            mail_server=env.get("MAIL_SERVER") or "127.0.0.1",
+            local_mail_server=not env.get("MAIL_SERVER"),
+            mail_port=reader.integer("MAIL_PORT", 8025, minimum=1, maximum=65535),
+            mail_use_tls=reader.boolean("MAIL_USE_TLS", False),
+            mail_use_ssl=reader.boolean("MAIL_USE_SSL", False),
+            mail_username=env.get("MAIL_USERNAME") or None,
+            mail_password=env.get("MAIL_PASSWORD") or None,
+            mail_default_sender=env.get("MAIL_DEFAULT_SENDER") or "ClinicFinder <reports@clinicfinder.localhost>",
+            mail_timeout_seconds=reader.number("MAIL_TIMEOUT", 10.0, minimum=0.1),
+            maildir=Path(env.get("MAILDIR") or instance_dir / "maildir"),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+            port=port,
+            public_url=(env.get("PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+            max_import_bytes=reader.integer("MAX_IMPORT_BYTES", 5 * 1024 * 1024, minimum=1024),
+        )
+
+    def flask_config(self) -> dict[str, Any]:
+        """The settings under the keys Flask and its extensions read."""
+        return {
+            "APP_ENV": self.app_env,
+            "TESTING": self.app_env == "testing",
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "QUEUE_URL": self.queue_url,
+            "REPORTS_DIR": str(self.reports_dir),
+            "REPORT_RETENTION_DAYS": self.report_retention_days,
+            "MAIL_SERVER": self.mail_server,
+            "MAIL_PORT": self.mail_port,
+            "MAIL_USE_TLS": self.mail_use_tls,
+            "MAIL_USE_SSL": self.mail_use_ssl,
+            "MAIL_USERNAME": self.mail_username,
+            "MAIL_PASSWORD": self.mail_password,
+            "MAIL_DEFAULT_SENDER": self.mail_default_sender,
+            "MAIL_TIMEOUT": self.mail_timeout_seconds,
+            # Flask-Mail would silently drop mail under TESTING; our tests talk to a real SMTP server.
+            "MAIL_SUPPRESS_SEND": False,
+            "MAILDIR": str(self.maildir),
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "PUBLIC_URL": self.public_url,
+            "MAX_CONTENT_LENGTH": self.max_import_bytes,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.is_production,
+            **self.extra,
+        }
+
+
+def _process_environment() -> dict[str, str]:
+    dotenv_file = Path.cwd() / ".env"
+    from_file = {k: v for k, v in dotenv_values(dotenv_file).items() if v is not None} if dotenv_file.is_file() else {}
+    return {**from_file, **os.environ}
+
+
+def _secret_key(given: str, app_env: str, instance_dir: Path) -> str:
+    if given:
+        return given
+    if app_env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. In production it signs sessions and the links in emails, "
+            "so it must be a long random value shared by every web and worker process: "
+            "set SECRET_KEY in the environment (see .env.example)."
+        )
+    if app_env == "testing":
+        return secrets.token_hex(32)
+    # Development: the web server and the worker must agree on one key, so keep it on disk.
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class _Reader:
+    """Parses one variable at a time and names it in every error."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self._env.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}.")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self._env.get(name)
+        if raw is None:
+            return default
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}.")
+        return raw
+
+    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+        raw = self._raw(name) or default
+        scheme = raw.split("://", 1)[0] if "://" in raw else ""
+        if scheme not in schemes:
+            raise ConfigError(f"{name} must start with {' or '.join(s + '://' for s in schemes)}, got {raw!r}.")
+        return raw

@@ -1,0 +1,1 @@
+"""The clinic directory as a file: `clinics.csv` columns, parsing, validation, import and export."""

@@ -1,0 +1,254 @@
+"""The database: clinics and their facts, users, report requests and the audit log.
+
+Every clinic fact carries `source` and `as_of`, so the pages and the PDF can say where a
+fact comes from and how old it is. A fact nobody gave us has no row (or `unknown`): it is
+never stored as a guess.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinicfinder.domain import (
+    AccreditationStatus,
+    Availability,
+    ClinicStatus,
+    MaleFactorCapability,
+    Role,
+    Treatment,
+)
+from clinicfinder.extensions import Base, db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy's db.Model is typed as a variable, which mypy can't subclass.
+    Model = Base
+else:
+    Model = db.Model
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def enum_column(enum_type: type[enum.StrEnum]) -> sa.Enum:
+    """Store an enum by its value as a checked VARCHAR, the same on SQLite and PostgreSQL."""
+    return sa.Enum(
+        enum_type,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class ProvenanceMixin:
+    source: Mapped[str] = mapped_column(sa.String(200))
+    as_of: Mapped[date]
+
+
+class Clinic(Model):
+    __tablename__ = "clinics"
+
+    # The stable public id (e.g. "us-cdc-1"): the key of clinics.csv, the API and URLs.
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    medical_director: Mapped[str | None] = mapped_column(sa.String(200))
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    city: Mapped[str] = mapped_column(sa.String(120))
+    region: Mapped[str | None] = mapped_column(sa.String(120))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(16))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    coordinates_source: Mapped[str | None] = mapped_column(sa.String(200))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    website: Mapped[str | None] = mapped_column(sa.String(500))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[ClinicStatus] = mapped_column(enum_column(ClinicStatus))
+    listing_source: Mapped[str | None] = mapped_column(sa.String(200))
+    listing_as_of: Mapped[date | None]
+    # Optimistic locking: a save based on an older version is refused, never silently lost.
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    offers: Mapped[list[TreatmentOffer]] = relationship(
+        back_populates="clinic", cascade="all, delete-orphan", order_by="TreatmentOffer.treatment"
+    )
+    accreditations: Mapped[list[Accreditation]] = relationship(
+        back_populates="clinic", cascade="all, delete-orphan", order_by="(Accreditation.kind, Accreditation.body)"
+    )
+    outcomes: Mapped[list[OutcomeFigure]] = relationship(
+        back_populates="clinic", cascade="all, delete-orphan", order_by="OutcomeFigure.year.desc()"
+    )
+    male_factor: Mapped[list[MaleFactorFact]] = relationship(
+        back_populates="clinic", cascade="all, delete-orphan", order_by="MaleFactorFact.capability"
+    )
+    languages: Mapped[list[ClinicLanguage]] = relationship(
+        back_populates="clinic", cascade="all, delete-orphan", order_by="ClinicLanguage.language"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads this class-level dict
+    __table_args__ = (
+        # The search prefilters on a bounding box before computing exact distances.
+        sa.Index("ix_clinics_latitude_longitude", "latitude", "longitude"),
+        sa.Index("ix_clinics_status", "status"),
+    )
+
+
+class TreatmentOffer(ProvenanceMixin, Model):
+    __tablename__ = "treatment_offers"
+    __table_args__ = (
+        sa.UniqueConstraint("clinic_id", "treatment"),
+        sa.CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
+        sa.CheckConstraint("price IS NULL OR currency IS NOT NULL", name="price_has_currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"))
+    treatment: Mapped[Treatment] = mapped_column(enum_column(Treatment))
+    availability: Mapped[Availability] = mapped_column(enum_column(Availability))
+    price: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+
+    clinic: Mapped[Clinic] = relationship(back_populates="offers")
+
+
+class AccreditationKind(enum.StrEnum):
+    LAB = "lab"  # lab accreditation: CDC's "verified lab accreditation", CAP, HFEA licence, ISO 9001…
+    SOCIETY = "society"  # professional-society membership: SART, ESHRE…
+
+
+# CDC publishes that a lab's accreditation was verified, but not by which body.
+CDC_VERIFIED_LAB = "verified"
+
+
+class Accreditation(ProvenanceMixin, Model):
+    __tablename__ = "accreditations"
+    __table_args__ = (sa.UniqueConstraint("clinic_id", "kind", "body"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"))
+    kind: Mapped[AccreditationKind] = mapped_column(enum_column(AccreditationKind))
+    body: Mapped[str] = mapped_column(sa.String(120))
+    status: Mapped[AccreditationStatus] = mapped_column(enum_column(AccreditationStatus))
+
+    clinic: Mapped[Clinic] = relationship(back_populates="accreditations")
+
+
+class OutcomeFigure(ProvenanceMixin, Model):
+    __tablename__ = "outcome_figures"
+    __table_args__ = (sa.UniqueConstraint("clinic_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    total_cycles: Mapped[int | None]
+    fertility_preservation_cycles: Mapped[int | None]
+    pregnancies: Mapped[int | None]
+    deliveries: Mapped[int | None]
+    infants_born: Mapped[int | None]
+
+    clinic: Mapped[Clinic] = relationship(back_populates="outcomes")
+
+
+class MaleFactorFact(ProvenanceMixin, Model):
+    __tablename__ = "male_factor_facts"
+    __table_args__ = (sa.UniqueConstraint("clinic_id", "capability"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"))
+    capability: Mapped[MaleFactorCapability] = mapped_column(enum_column(MaleFactorCapability))
+    availability: Mapped[Availability] = mapped_column(enum_column(Availability))
+
+    clinic: Mapped[Clinic] = relationship(back_populates="male_factor")
+
+
+class ClinicLanguage(ProvenanceMixin, Model):
+    __tablename__ = "clinic_languages"
+    __table_args__ = (sa.UniqueConstraint("clinic_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(sa.String(8))  # ISO 639-1 code
+
+    clinic: Mapped[Clinic] = relationship(back_populates="languages")
+
+
+clinic_admins = sa.Table(
+    "clinic_admins",
+    Model.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("clinic_id", sa.ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    # Empty until an invited admin sets a password through the emailed link.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    clinics: Mapped[list[Clinic]] = relationship(secondary=clinic_admins, order_by=Clinic.name)
+
+
+class ReportStatus(enum.StrEnum):
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    QUEUED = "queued"
+    MAKING = "making"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ReportRequest(Model):
+    """A patient's request for a report. The answers and the address are deleted once sent."""
+
+    __tablename__ = "report_requests"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # random UUID, never sequential
+    status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus))
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    recipient: Mapped[str | None] = mapped_column(sa.String(254))
+    # Keyed hash of the normalised address, kept for rate limiting after the address is gone.
+    recipient_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class AuditEntry(Model):
+    """Who changed what, when: one row per changed field (or one per created clinic).
+
+    No foreign keys on purpose: history must outlive the users and clinics it mentions.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    # None when the change came from the command line (e.g. `flask clinics import`).
+    actor_id: Mapped[int | None]
+    actor_label: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    clinic_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    field: Mapped[str | None] = mapped_column(sa.String(80))
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,0 +1,71 @@
+"""The app factory: pages through the real base template, health, headers, errors."""
+
+from __future__ import annotations
+
+import csv
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from clinicfinder import create_app
+from tests.conftest import CLINICS_CSV
+
+
+def test_landing_page_renders_through_the_base_template(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<title>Find a fertility clinic · ClinicFinder</title>" in page
+    assert "Skip to content" in page  # from base.html
+    assert "National ART Surveillance System" in page  # the data credit in the footer
+
+
+def test_landing_page_counts_the_open_clinics_of_the_directory(seeded_app: Flask) -> None:
+    with CLINICS_CSV.open(encoding="utf-8") as stream:
+        open_in_file = sum(row["status"] == "open" for row in csv.DictReader(stream))
+    page = seeded_app.test_client().get("/").get_data(as_text=True)
+    assert open_in_file > 400
+    assert f"<strong>{open_in_file}</strong> open US clinics" in page
+
+
+def test_healthz_reports_database_and_queue_ok(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["queue"] == {"status": "ok", "pending": 0, "worker_seconds_since_heartbeat": None}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_says_503_and_which_part_fails_when_the_database_is_unreachable(
+    environment: dict[str, str], tmp_path
+) -> None:
+    unreachable = tmp_path / "no-such-folder" / "clinicfinder.db"
+    app = create_app({**environment, "DATABASE_URL": f"sqlite:///{unreachable}"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"]["status"] == "unavailable"
+    assert body["checks"]["queue"]["status"] == "ok"
+
+
+def test_every_page_carries_security_headers(client: FlaskClient) -> None:
+    headers = client.get("/").headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_unknown_page_gets_the_friendly_404_page(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "We could not find that page." in response.get_data(as_text=True)
+
+
+def test_extensions_are_bound_to_the_app(app: Flask) -> None:
+    assert {"sqlalchemy", "migrate", "mail", "csrf", "queue", "settings"} <= set(app.extensions)

@@ -1,0 +1,3 @@
+from clinicfinder import create_app
+
+app = create_app()
