@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from clinicfinder import services
 from clinicfinder.config import PROJECT_ROOT, Settings
 from clinicfinder.extensions import csrf, db, mail, migrate, queue
 
@@ -22,10 +25,13 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.extensions["settings"] = settings
 
     register_extensions(app)
+    services.init_app(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
+    register_template_context(app)
     register_commands(app)
+    register_logging(app)
     return app
 
 
@@ -38,20 +44,31 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from clinicfinder.api.views import blueprint as api
     from clinicfinder.health import blueprint as health
     from clinicfinder.patient.views import blueprint as patient
 
     app.register_blueprint(patient)
+    app.register_blueprint(api)
     app.register_blueprint(health)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    def render_error(error: HTTPException) -> tuple[str, int]:
+    def render_error(error: HTTPException) -> tuple[str | Response, int]:
         code = error.code or 500
+        if request.path.startswith("/api/"):
+            return jsonify(error={"parameter": None, "message": error.description or error.name}), code
         return render_template("errors/error.html", code=code, title=error.name), code
 
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, render_error)
+
+
+def register_template_context(app: Flask) -> None:
+    @app.context_processor
+    def data_credits() -> dict[str, str]:
+        # The licences of the place data (CC BY 4.0, OGL v3) require this credit wherever it is used.
+        return {"place_data_credit": services.services().geocoder_attribution}
 
 
 def register_security_headers(app: Flask) -> None:
@@ -68,6 +85,23 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
         return response
+
+
+class _WithoutQueryStrings(logging.Filter):
+    """Access logs keep the path, never the query string: it can hold a patient's answers."""
+
+    _QUERY = re.compile(r"\?[^ \"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in record.args)
+        return True
+
+
+def register_logging(app: Flask) -> None:
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _WithoutQueryStrings) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(_WithoutQueryStrings())
 
 
 def register_commands(app: Flask) -> None:

@@ -51,6 +51,9 @@ class Settings:
     port: int
     public_url: str
     max_import_bytes: int
+    # "offline" (the bundled GeoNames gazetteer) or "nominatim" (online, through geopy).
+    geocoder: str
+    geocoder_user_agent: str
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -86,6 +89,8 @@ class Settings:
             port=port,
             public_url=(env.get("PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
             max_import_bytes=reader.integer("MAX_IMPORT_BYTES", 5 * 1024 * 1024, minimum=1024),
+            geocoder=reader.choice("GEOCODER", ("offline", "nominatim"), "offline"),
+            geocoder_user_agent=env.get("GEOCODER_USER_AGENT") or "ClinicFinder",
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -112,6 +117,8 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "PUBLIC_URL": self.public_url,
             "MAX_CONTENT_LENGTH": self.max_import_bytes,
+            "GEOCODER": self.geocoder,
+            "GEOCODER_USER_AGENT": self.geocoder_user_agent,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.is_production,

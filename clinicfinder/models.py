@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from clinicfinder.domain import (
     AccreditationStatus,
@@ -129,6 +129,8 @@ class AccreditationKind(enum.StrEnum):
 
 # CDC publishes that a lab's accreditation was verified, but not by which body.
 CDC_VERIFIED_LAB = "verified"
+# The society CDC reports membership of; the CSV gives it its own column.
+SART_SOCIETY = "SART"
 
 
 class Accreditation(ProvenanceMixin, Model):
@@ -232,6 +234,30 @@ class ReportRequest(Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class DirectoryState(Model):
+    """One row whose `revision` goes up with every change to any clinic or clinic fact.
+
+    Each process keeps a search index of the directory and rebuilds it when this moves, so
+    an edit shows in the next search on every web worker.
+    """
+
+    __tablename__ = "directory_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(default=0)
+
+
+DIRECTORY_MODELS = (Clinic, TreatmentOffer, Accreditation, OutcomeFigure, MaleFactorFact, ClinicLanguage)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def bump_directory_revision(session: Session, _context: Any, _instances: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(instance, DIRECTORY_MODELS) for instance in changed):
+        # Through the connection, not the session: this runs inside a flush.
+        session.connection().execute(sa.update(DirectoryState).values(revision=DirectoryState.revision + 1))
 
 
 class AuditEntry(Model):

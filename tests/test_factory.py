@@ -69,3 +69,18 @@ def test_unknown_page_gets_the_friendly_404_page(client: FlaskClient) -> None:
 
 def test_extensions_are_bound_to_the_app(app: Flask) -> None:
     assert {"sqlalchemy", "migrate", "mail", "csrf", "queue", "settings"} <= set(app.extensions)
+
+
+def test_access_log_lines_keep_the_path_but_never_the_query_string(app: Flask) -> None:
+    import logging
+
+    record = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, '%s - - [%s] "%s" %s %s',
+        ("127.0.0.1", "25/Nov/2026", "GET /api/v1/clinics/search?location=60611&treatment=tese HTTP/1.1", "200", "-"),
+        None,
+    )  # fmt: skip
+    for log_filter in logging.getLogger("werkzeug").filters:
+        log_filter.filter(record)  # type: ignore[union-attr]
+    line = record.getMessage()
+    assert "GET /api/v1/clinics/search?… HTTP/1.1" in line
+    assert "tese" not in line and "60611" not in line

@@ -27,6 +27,7 @@ from clinicfinder.directory.records import (
 from clinicfinder.domain import AccreditationStatus, MaleFactorCapability, Treatment
 from clinicfinder.models import (
     CDC_VERIFIED_LAB,
+    SART_SOCIETY,
     Accreditation,
     AccreditationKind,
     AuditEntry,
@@ -38,7 +39,6 @@ from clinicfinder.models import (
     utcnow,
 )
 
-SART = "SART"
 # Flask-SQLAlchemy hands out a scoped session; scripts and benchmarks may pass a plain one.
 AnySession = Session | scoped_session[Any]
 IDENTITY_FIELDS = (
@@ -253,7 +253,7 @@ def _accreditation_values(accreditations: Accreditations | None) -> dict[tuple[A
     for body in accreditations.bodies:
         wanted[(AccreditationKind.LAB, body)] = {"status": AccreditationStatus.YES, **provenance}
     if accreditations.sart_member is not None:
-        wanted[(AccreditationKind.SOCIETY, SART)] = {"status": accreditations.sart_member, **provenance}
+        wanted[(AccreditationKind.SOCIETY, SART_SOCIETY)] = {"status": accreditations.sart_member, **provenance}
     for society in accreditations.other_memberships:
         wanted[(AccreditationKind.SOCIETY, society)] = {"status": AccreditationStatus.YES, **provenance}
     return wanted
@@ -311,7 +311,7 @@ def _accreditations_record(clinic: Clinic) -> Accreditations | None:
                 lab = row.status
             else:
                 bodies.append(row.body)
-        elif row.body == SART:
+        elif row.body == SART_SOCIETY:
             sart = row.status
         else:
             others.append(row.body)

@@ -1,0 +1,95 @@
+"""The long-lived helpers a request needs — geocoder, matcher — built once per process.
+
+They are pure-Python objects from `geo` and `matching`; this module only ties them to the
+app's configuration and the request's database session, so views and the worker share them.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any, cast
+
+from flask import Flask, current_app
+
+from clinicfinder.extensions import db
+from clinicfinder.geo import Gazetteer, GeocodeResult, OnlineGeocoder
+from clinicfinder.matching.engine import Matcher, SearchOutcome, SearchQuery
+from clinicfinder.matching.estimates import CostReference
+from clinicfinder.matching.facts import ClinicFacts
+from clinicfinder.matching.index import DirectoryIndex
+from clinicfinder.matching.money import ExchangeRates
+from clinicfinder.matching.repository import ClinicRepository
+
+_lock = threading.Lock()
+
+
+class Services:
+    def __init__(self, app: Flask) -> None:
+        self._config = app.config
+        self._geocoder: Gazetteer | OnlineGeocoder | None = None
+        self._matcher: Matcher | None = None
+        self._index: tuple[tuple[int, date], DirectoryIndex] | None = None
+
+    @property
+    def geocoder(self) -> Gazetteer | OnlineGeocoder:
+        # Loaded on first use, so commands that never geocode start fast.
+        if self._geocoder is None:
+            with _lock:
+                if self._geocoder is None:
+                    self._geocoder = _make_geocoder(self._config)
+        return self._geocoder
+
+    @property
+    def geocoder_attribution(self) -> str:
+        return self.geocoder.attribution()
+
+    @property
+    def matcher(self) -> Matcher:
+        if self._matcher is None:
+            with _lock:
+                if self._matcher is None:
+                    self._matcher = Matcher(ExchangeRates.load(), CostReference.load())
+        return self._matcher
+
+    def index(self, repository: ClinicRepository) -> DirectoryIndex:
+        """The search index of the directory as it is now; rebuilt after any change, and daily."""
+        key = (repository.revision(), self.matcher.today())
+        cached = self._index
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        with _lock:
+            if self._index is None or self._index[0] != key:
+                self._index = (key, self.matcher.build_index(repository.load_all()))
+            return self._index[1]
+
+
+def _make_geocoder(config: Any) -> Gazetteer | OnlineGeocoder:
+    gazetteer = Gazetteer.load()
+    if config["GEOCODER"] == "nominatim":
+        from geopy.geocoders import Nominatim
+
+        return OnlineGeocoder(Nominatim(user_agent=config["GEOCODER_USER_AGENT"], timeout=5), fallback=gazetteer)
+    return gazetteer
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["services"] = Services(app)
+
+
+def services() -> Services:
+    return cast(Services, current_app.extensions["services"])
+
+
+def geocode(query: str) -> GeocodeResult:
+    return services().geocoder.geocode(query)
+
+
+def search_clinics(query: SearchQuery) -> SearchOutcome:
+    repository = ClinicRepository(db.session)
+    helpers = services()
+    return helpers.matcher.search(query, helpers.index(repository), repository.facts)
+
+
+def clinic_facts(clinic_id: str) -> ClinicFacts | None:
+    return ClinicRepository(db.session).get(clinic_id)
