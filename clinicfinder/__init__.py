@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from clinicfinder import services
 from clinicfinder.config import PROJECT_ROOT, Settings
-from clinicfinder.extensions import csrf, db, mail, migrate, queue
+from clinicfinder.extensions import babel, csrf, db, mail, migrate, queue
+from clinicfinder.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -41,14 +42,19 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     queue.init_app(app)
+    from clinicfinder.language import select_locale
+
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS_DIR))
 
 
 def register_blueprints(app: Flask) -> None:
     from clinicfinder.api.views import blueprint as api
     from clinicfinder.health import blueprint as health
+    from clinicfinder.language import blueprint as language
     from clinicfinder.patient.views import blueprint as patient
 
     app.register_blueprint(patient)
+    app.register_blueprint(language)
     app.register_blueprint(api)
     app.register_blueprint(health)
 
@@ -65,10 +71,25 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
+    from clinicfinder.language import current_language
+
     @app.context_processor
-    def data_credits() -> dict[str, str]:
-        # The licences of the place data (CC BY 4.0, OGL v3) require this credit wherever it is used.
-        return {"place_data_credit": services.services().geocoder_attribution}
+    def page_context() -> dict[str, object]:
+        language = current_language()
+        return {
+            "current_language": language,
+            "languages": LANGUAGES,
+            "t": text_for(language),  # numbers, money, dates and distances in the visitor's locale
+            # The licences of the place data (CC BY 4.0, OGL v3) require this credit wherever it is used.
+            "place_data_credit": services.services().geocoder_attribution,
+        }
+
+    app.jinja_env.globals["chart_x"] = _chart_x
+
+
+def _chart_x(value: object, top: float, width: float) -> float:
+    """Where an amount falls on a chart `width` wide whose scale ends at `top` (8 px margins)."""
+    return round(8 + float(str(value)) / top * (width - 16), 1)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from flask_babel import Babel
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -34,6 +35,7 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 queue = JobQueue()
+babel = Babel()
 
 
 @event.listens_for(Engine, "connect")

@@ -39,7 +39,7 @@ class JobQueue:
 
     def init_app(self, app: Flask) -> None:
         self._huey = make_huey(app.config["QUEUE_URL"])
-        _register_tasks(self._huey)
+        _register_tasks(self._huey, app)
         app.extensions["queue"] = self
 
     @property
@@ -59,7 +59,15 @@ class JobQueue:
         }
 
 
-def _register_tasks(huey: Huey) -> None:
+def _register_tasks(huey: Huey, app: Flask) -> None:
     @huey.periodic_task(crontab(minute="*"))
     def worker_heartbeat() -> None:
         huey.storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
+
+    @huey.periodic_task(crontab(minute="*/10"))
+    def purge_expired_answers() -> None:
+        """Patients' answers live an idle hour at most (see patient/journey.py)."""
+        from clinicfinder.patient import journey
+
+        with app.app_context():
+            journey.purge_expired()

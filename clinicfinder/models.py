@@ -260,6 +260,22 @@ def bump_directory_revision(session: Session, _context: Any, _instances: Any) ->
         session.connection().execute(sa.update(DirectoryState).values(revision=DirectoryState.revision + 1))
 
 
+class JourneyAnswers(Model):
+    """A patient's answers to the three questions, held here rather than in the cookie.
+
+    The browser keeps only the random id (in the signed session cookie). Rows expire after
+    an idle hour and are purged by a periodic job: health answers are kept no longer than
+    the visit needs.
+    """
+
+    __tablename__ = "journey_answers"
+
+    id: Mapped[str] = mapped_column(sa.String(43), primary_key=True)  # secrets.token_urlsafe(32)
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
 class AuditEntry(Model):
     """Who changed what, when: one row per changed field (or one per created clinic).
 

@@ -105,7 +105,7 @@ def test_search_in_the_desert_says_why_and_what_would_add_more(api: FlaskClient)
         api, "/api/v1/clinics/search?lat=39.5&lon=-116.5&radius_km=50&treatment=tese", 200, "SearchResponse"
     )
     assert body["total"] == 0
-    assert body["fewer_than_three"]["explanation"] == "We found no clinics within 50 km of this place."
+    assert body["fewer_than_three"]["explanation"] == "We found no clinics within 50\u00a0km of this place."
     (wider,) = body["fewer_than_three"]["suggestions"]
     assert wider["code"] == "larger_radius" and wider["added"] >= 1
 

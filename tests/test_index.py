@@ -6,6 +6,7 @@ disagreed, a patient would see a clinic ranked for one reason and explained by a
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 
@@ -44,8 +45,11 @@ def assert_agree(matcher: Matcher, clinics: list[ClinicFacts], query: SearchQuer
         code = int(scores.exclusion[spot])
         if isinstance(reference, RankedClinic):
             assert code == 0, f"{clinic.id}: index excludes for {EXCLUSION_ORDER[code - 1]}, reference ranks it"
-            assert scores.quality[spot] == pytest.approx(reference.quality, abs=0.051), clinic.id
-            assert scores.score[spot] == pytest.approx(reference.score, abs=0.11), clinic.id
+            assert scores.quality[spot] == reference.quality, clinic.id
+            assert scores.score[spot] == reference.score, clinic.id
+            assert scores.price[spot] == (reference.price.amount.amount if reference.price.amount else None) or (
+                math.isnan(scores.price[spot]) and reference.price.amount is None
+            ), clinic.id
         else:
             assert code and EXCLUSION_ORDER[code - 1] is reference, f"{clinic.id}: index {code}, reference {reference}"
 
@@ -146,3 +150,27 @@ def test_index_distances_match_the_boundary_rule() -> None:
     assert distances[1] == pytest.approx(111.08, abs=0.01)
     assert len(index.within(ORIGIN[0], ORIGIN[1], 111.0)[0]) == 1
     assert np.all(np.diff(index.within(ORIGIN[0], ORIGIN[1], None)[1]) >= 0)
+
+
+@pytest.mark.parametrize(
+    ("price", "budget", "fits"),
+    [
+        (Money(Decimal("12500.50"), "USD"), Money(Decimal(12500), "USD"), False),  # shown as $12,501
+        (Money(Decimal("12500.49"), "USD"), Money(Decimal(12500), "USD"), True),
+        (Money(Decimal(510), "USD"), Money(Decimal(456), "EUR"), True),  # 456.498 € → 456 €
+        (Money(Decimal(511), "USD"), Money(Decimal(456), "EUR"), False),  # 457.393 € → 457 €
+    ],
+)
+def test_prices_at_the_edge_of_the_budget_are_counted_as_they_are_shown(
+    matcher: Matcher, price: Money, budget: Money, fits: bool
+) -> None:
+    clinic = ClinicFacts(
+        "edge", "Edge", "Chicago", "IL", "US", ORIGIN[0], ORIGIN[1], ClinicStatus.OPEN,
+        outcomes=Outcomes(2022, 500, "test", TODAY),
+        verified_lab_accreditation=Fact(AccreditationStatus.YES, "test", TODAY),
+        offers={Treatment.IVF: Offer(Availability.YES, price, "test", TODAY)},
+    )  # fmt: skip
+    query = SearchQuery(ORIGIN[0], ORIGIN[1], 10.0, Treatment.IVF, budget=budget, currency=budget.currency)
+    outcome = matcher.search(query, matcher.build_index([clinic]), lambda ids, t: {"edge": clinic})
+    assert outcome.total == len(outcome.results) == (1 if fits else 0)
+    assert_agree(matcher, [clinic], query)

@@ -124,7 +124,7 @@ def test_unknown_facts_are_shown_as_unknown_and_earn_nothing(matcher: Matcher) -
     assert results["society_membership"].outcome is Outcome.UNKNOWN
     assert results["society_membership"].points == 0
     assert results["language"].outcome is Outcome.UNKNOWN
-    assert results["language"].detail == "We don't know whether staff speak Spanish."
+    assert results["language"].detail == "No sabemos si el personal habla español."  # the Spanish catalogue
     assert results["published_price"].outcome is Outcome.UNKNOWN
 
 
@@ -266,10 +266,10 @@ def test_fewer_than_three_says_why_and_how_many_a_wider_radius_adds(matcher: Mat
     clinics = [clinic("near", km_north=5), clinic("mid", km_north=80), clinic("far", km_north=200)]
     outcome = search(matcher, clinics, radius_km=50.0)
     assert outcome.fewer_than_enough
-    assert outcome.explanation == "We looked at 1 clinic within 50 km; 1 fits."
+    assert outcome.explanation == "We looked at 1 clinic within 50\u00a0km; 1 fits."
     (wider,) = outcome.suggestions
     assert (wider.code, wider.added, wider.radius_km) == ("larger_radius", 1, 100.0)
-    assert wider.message == "1 more clinic within 100 km"
+    assert wider.message == "1 more clinic within 100\u00a0km"
 
 
 def test_fewer_than_three_counts_what_a_higher_budget_would_add(matcher: Matcher) -> None:
@@ -288,7 +288,7 @@ def test_fewer_than_three_counts_what_a_higher_budget_would_add(matcher: Matcher
 def test_fewer_than_three_counts_unconfirmed_clinics_when_they_were_left_out(matcher: Matcher) -> None:
     outcome = search(matcher, [clinic("a", offers={}), clinic("b", offers={})], include_unconfirmed=False)
     assert outcome.total == 0
-    assert outcome.explanation == "We looked at 2 clinics within 50 km; none fits: 2 haven't confirmed IVF."
+    assert outcome.explanation == "We looked at 2 clinics within 50\u00a0km; none fits: 2 haven't confirmed IVF."
     (unconfirmed,) = outcome.suggestions
     assert unconfirmed.message == "2 more that may offer IVF but haven't confirmed it"
 
@@ -300,5 +300,5 @@ def test_enough_results_means_no_explanation(matcher: Matcher) -> None:
 
 def test_nothing_nearby_says_so(matcher: Matcher) -> None:
     outcome = search(matcher, [clinic(km_north=3000)], radius_km=50.0)
-    assert outcome.explanation == "We found no clinics within 50 km of this place."
+    assert outcome.explanation == "We found no clinics within 50\u00a0km of this place."
     assert outcome.suggestions[0].message == "1 more clinic anywhere"

@@ -21,26 +21,28 @@ from typing import Protocol
 import numpy as np
 
 from clinicfinder.domain import Availability, Treatment
+from clinicfinder.i18n import KM_PER_MILE, N_, Text, text_for
 from clinicfinder.matching.criteria import Context, CriterionResult, Outcome, QualityPolicy, evaluate
 from clinicfinder.matching.estimates import CostReference
 from clinicfinder.matching.facts import ClinicFacts, Offer
-from clinicfinder.matching.index import DirectoryIndex, Scores, score_columns
+from clinicfinder.matching.index import DirectoryIndex, Scores, half_up, score_columns
 from clinicfinder.matching.money import ExchangeRates, Money
 from clinicfinder.matching.pricing import BudgetFit, PriceAssessment, PriceKind, assess_price
 
 ANYWHERE_REFERENCE_KM = 1000.0
 ENOUGH_RESULTS = 3
-# Radii tried, in km, when suggesting a wider search.
-WIDER_RADII_KM = (50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0)
+# Radii tried when suggesting a wider search, in the patient's own unit.
+WIDER_RADII = {"km": (50, 100, 250, 500, 1000, 2500), "mi": (25, 50, 100, 250, 500, 1000, 1500)}
 
+# As they read in the middle of a sentence.
 TREATMENT_NAMES = {
-    Treatment.IVF: "IVF",
-    Treatment.ICSI: "ICSI",
-    Treatment.TESE: "TESE",
-    Treatment.MICRO_TESE: "micro-TESE",
-    Treatment.DONOR_SPERM: "donor sperm",
-    Treatment.EGG_DONATION: "egg donation",
-    Treatment.FERTILITY_PRESERVATION: "fertility preservation",
+    Treatment.IVF: N_("IVF"),
+    Treatment.ICSI: N_("ICSI"),
+    Treatment.TESE: N_("TESE"),
+    Treatment.MICRO_TESE: N_("micro-TESE"),
+    Treatment.DONOR_SPERM: N_("donor sperm"),
+    Treatment.EGG_DONATION: N_("egg donation"),
+    Treatment.FERTILITY_PRESERVATION: N_("fertility preservation"),
 }
 
 
@@ -65,7 +67,12 @@ class SearchQuery:
     include_unpriced: bool = True
     include_unconfirmed: bool = True
     language: str = "en"
+    distance_unit: str = "km"  # how distances are written in explanations: "km" or "mi"
     limit: int = 20
+
+    @property
+    def text(self) -> Text:
+        return text_for(self.language)
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,8 @@ class RankedClinic:
     quality: float
     distance_penalty: float
     score: float
+    explanation: str  # why it ranks where it does, in the patient's language
     rank: int = 0
-
-    @property
-    def explanation(self) -> str:
-        earned = [c.title.lower() for c in self.criteria if not c.gate and c.outcome is Outcome.MET]
-        unknown = [c.title.lower() for c in self.criteria if not c.gate and c.outcome is Outcome.UNKNOWN]
-        parts = [f"Quality {self.quality:.0f}/100"]
-        if earned:
-            parts.append(f"for {', '.join(earned)}")
-        text = " ".join(parts)
-        if unknown:
-            text += f"; not known: {', '.join(unknown)}"
-        return f"{text}; minus {self.distance_penalty:.0f} for distance ({self.distance_km:,.0f} km)."
 
 
 @dataclass(frozen=True)
@@ -122,28 +118,50 @@ class SearchOutcome:
         """Why so few fit, in one sentence with counts; None when there are enough."""
         if not self.fewer_than_enough:
             return None
-        where = "anywhere" if self.query.radius_km is None else f"within {self.query.radius_km:,.0f} km"
-        fit = {0: "none fits", 1: "1 fits"}.get(self.total, f"{self.total} fit")
+        query, t = self.query, self.query.text
         if self.considered == 0:
-            return f"We found no clinics {where} of this place."
+            if query.radius_km is None:
+                return t.gettext("We found no clinics.")
+            distance = t.distance(query.radius_km, query.distance_unit)
+            return t.gettext("We found no clinics within {distance} of this place.", distance=distance)
+        treatment = t.gettext(TREATMENT_NAMES[query.treatment])
         reasons = [
-            _EXCLUSION_TEXT[reason].format(count=count, treatment=TREATMENT_NAMES[self.query.treatment])
+            _exclusion_text(t, reason, count, treatment)
             for reason, count in sorted(self.excluded.items(), key=lambda item: (-item[1], item[0].value))
         ]
-        clinics = "clinic" if self.considered == 1 else "clinics"
-        sentence = f"We looked at {self.considered} {clinics} {where}; {fit}"
+        fit = t.gettext("none fits") if self.total == 0 else t.ngettext("{count} fits", "{count} fit", self.total)
+        sentence = t.ngettext(
+            "We looked at {count} clinic {where}; {fit}",
+            "We looked at {count} clinics {where}; {fit}",
+            self.considered,
+            where=_where(t, query.radius_km, query.distance_unit),
+            fit=fit,
+        )
         return sentence + (": " + "; ".join(reasons) + "." if reasons else ".")
 
 
-_EXCLUSION_TEXT = {
-    Exclusion.NOT_OPEN_OR_REPORTING: "{count} not open or not reporting results",
-    Exclusion.LAB_ACCREDITATION: "{count} without a verified lab accreditation",
-    Exclusion.MINIMUM_VOLUME: "{count} below our minimum number of cycles (or unknown)",
-    Exclusion.TREATMENT_NOT_OFFERED: "{count} don't offer {treatment}",
-    Exclusion.TREATMENT_UNCONFIRMED: "{count} haven't confirmed {treatment}",
-    Exclusion.OVER_BUDGET: "{count} over your budget",
-    Exclusion.NO_PUBLISHED_PRICE: "{count} don't publish a price",
-}
+def _where(t: Text, radius_km: float | None, unit: str) -> str:
+    if radius_km is None:
+        return t.gettext("anywhere")
+    return t.gettext("within {distance}", distance=t.distance(radius_km, unit))
+
+
+def _exclusion_text(t: Text, reason: Exclusion, count: int, treatment: str) -> str:
+    if reason is Exclusion.NOT_OPEN_OR_REPORTING:
+        return t.gettext("{count} not open or not reporting results", count=t.number(count))
+    if reason is Exclusion.LAB_ACCREDITATION:
+        return t.gettext("{count} without a verified lab accreditation", count=t.number(count))
+    if reason is Exclusion.MINIMUM_VOLUME:
+        return t.gettext("{count} below our minimum number of cycles (or unknown)", count=t.number(count))
+    if reason is Exclusion.TREATMENT_NOT_OFFERED:
+        return t.ngettext("{count} doesn't offer {treatment}", "{count} don't offer {treatment}", count,
+                          treatment=treatment)  # fmt: skip
+    if reason is Exclusion.TREATMENT_UNCONFIRMED:
+        return t.ngettext("{count} hasn't confirmed {treatment}", "{count} haven't confirmed {treatment}", count,
+                          treatment=treatment)  # fmt: skip
+    if reason is Exclusion.OVER_BUDGET:
+        return t.gettext("{count} over your budget", count=t.number(count))
+    return t.ngettext("{count} doesn't publish a price", "{count} don't publish a price", count)
 
 
 def _today() -> date:
@@ -250,10 +268,11 @@ class Matcher:
             return Exclusion.NO_PUBLISHED_PRICE
         scored = [criterion for criterion in criteria if not criterion.gate]
         available = sum(criterion.max_points for criterion in scored) or 1.0
-        quality = round(100.0 * sum(criterion.points for criterion in scored) / available, 1)
+        quality = _half_up(100.0 * sum(criterion.points for criterion in scored) / available, 1)
         reference = query.radius_km or ANYWHERE_REFERENCE_KM
-        penalty = round(self.policy.distance_points * min(distance_km / reference, 1.0), 1)
+        penalty = _half_up(self.policy.distance_points * min(distance_km / reference, 1.0), 1)
         return RankedClinic(
+            explanation=_ranking_explanation(query, criteria, quality, penalty, distance_km),
             clinic=clinic,
             distance_km=distance_km,
             criteria=criteria,
@@ -262,7 +281,7 @@ class Matcher:
             price=price,
             quality=quality,
             distance_penalty=penalty,
-            score=round(quality - penalty, 2),
+            score=_half_up(quality - penalty, 2),
         )
 
     def score(self, query: SearchQuery, index: DirectoryIndex, radius_km: float | None) -> Scores:
@@ -275,7 +294,7 @@ class Matcher:
             treatment=query.treatment,
             language=query.language,
             budget=None if query.budget is None else float(query.budget.amount),
-            currency_per_eur=float(self.rates.per_eur[query.currency]),
+            currency=query.currency,
             include_unpriced=query.include_unpriced,
             include_unconfirmed=query.include_unconfirmed,
             # The penalty always scales with the patient's own radius, even in a wider look.
@@ -286,48 +305,68 @@ class Matcher:
 
     def _suggest(self, query: SearchQuery, index: DirectoryIndex, current: Scores) -> tuple[Suggestion, ...]:
         """What would add more clinics, each with how many it adds."""
+        t = query.text
         suggestions: list[Suggestion] = []
         fits = int(np.count_nonzero(current.exclusion == 0))
         needed = max(ENOUGH_RESULTS - fits, 1)
-        treatment = TREATMENT_NAMES[query.treatment]
+        treatment = t.gettext(TREATMENT_NAMES[query.treatment])
         if query.radius_km is not None:
-            for radius in [r for r in WIDER_RADII_KM if r > query.radius_km] + [None]:
+            factor = KM_PER_MILE if query.distance_unit == "mi" else 1.0
+            wider_radii = [r * factor for r in WIDER_RADII[query.distance_unit] if r * factor > query.radius_km]
+            for radius in [*wider_radii, None]:
                 wider = self.score(query, index, radius)
                 added = int(np.count_nonzero(wider.exclusion == 0)) - fits
                 if added > 0:
-                    where = "anywhere" if radius is None else f"within {radius:,.0f} km"
-                    clinics = "clinic" if added == 1 else "clinics"
-                    suggestions.append(
-                        Suggestion("larger_radius", added, f"{added} more {clinics} {where}", radius_km=radius)
+                    where = _where(t, radius, query.distance_unit)
+                    message = t.ngettext(
+                        "{count} more clinic {where}", "{count} more clinics {where}", added, where=where
                     )
+                    suggestions.append(Suggestion("larger_radius", added, message, radius_km=radius))
                     break
         over_prices = np.sort(current.price[current.exclusion == _code(Exclusion.OVER_BUDGET)])
         if len(over_prices) and query.budget is not None:
             step = Money(Decimal(int(over_prices[min(needed, len(over_prices)) - 1])), query.currency)
             added = int(np.count_nonzero(over_prices <= float(step.amount)))
-            suggestions.append(
-                Suggestion("higher_budget", added, f"{added} more up to {_money_text(step)}", budget=step)
-            )
+            budget = t.money(step.amount, step.currency)
+            message = t.gettext("{count} more up to {budget}", count=t.number(added), budget=budget)
+            suggestions.append(Suggestion("higher_budget", added, message, budget=step))
         unconfirmed = int(np.count_nonzero(current.exclusion == _code(Exclusion.TREATMENT_UNCONFIRMED)))
         if unconfirmed:
-            suggestions.append(
-                Suggestion(
-                    "include_unconfirmed",
-                    unconfirmed,
-                    f"{unconfirmed} more that may offer {treatment} but haven't confirmed it",
-                )
+            message = t.ngettext(
+                "{count} more that may offer {treatment} but hasn't confirmed it",
+                "{count} more that may offer {treatment} but haven't confirmed it",
+                unconfirmed,
+                treatment=treatment,
             )
+            suggestions.append(Suggestion("include_unconfirmed", unconfirmed, message))
         unpriced = int(np.count_nonzero(current.exclusion == _code(Exclusion.NO_PUBLISHED_PRICE)))
         if unpriced:
-            suggestions.append(Suggestion("include_unpriced", unpriced, f"{unpriced} more that don't publish a price"))
+            message = t.ngettext("{count} more that doesn't publish a price", "{count} more that don't publish a price",
+                                 unpriced)  # fmt: skip
+            suggestions.append(Suggestion("include_unpriced", unpriced, message))
         return tuple(suggestions)
+
+
+def _ranking_explanation(
+    query: SearchQuery, criteria: tuple[CriterionResult, ...], quality: float, penalty: float, distance_km: float
+) -> str:
+    t = query.text
+    earned = [c.title.lower() for c in criteria if not c.gate and c.outcome is Outcome.MET]
+    unknown = [c.title.lower() for c in criteria if not c.gate and c.outcome is Outcome.UNKNOWN]
+    first = t.gettext("Quality {quality}/100", quality=t.number(quality))
+    if earned:
+        first += " " + t.gettext("for {items}", items=t.join(earned))
+    parts = [first]
+    if unknown:
+        parts.append(t.gettext("not known: {items}", items=t.join(unknown)))
+    distance = t.distance(distance_km, query.distance_unit)
+    parts.append(t.gettext("minus {points} for distance ({distance})", points=t.number(penalty), distance=distance))
+    return "; ".join(parts) + "."
+
+
+def _half_up(value: float, digits: int) -> float:
+    return float(half_up(np.float64(value), digits))  # type: ignore[arg-type]
 
 
 def _with_rank(result: RankedClinic, rank: int) -> RankedClinic:
     return RankedClinic(**{**result.__dict__, "rank": rank})
-
-
-def _money_text(money: Money) -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(money.currency)
-    whole = money.amount.quantize(Decimal("1"))
-    return f"{symbol}{whole:,}" if symbol else f"{money.currency} {whole:,}"

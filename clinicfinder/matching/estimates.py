@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from clinicfinder.domain import Treatment
+from clinicfinder.i18n import N_
 from clinicfinder.matching.money import ExchangeRates, Money
 
 DEFAULT_COST_FILE = Path(__file__).resolve().parents[2] / "data" / "cost_reference.csv"
@@ -31,6 +32,18 @@ CINCINNATI_IUI = "cincinnatif"
 HFEA_VIA_HUFFPOST = "huffingtonpost.co.uk/entry/more-people-than-ever-are-looking-to-freeze"
 ELPAIS_2023 = "english.elpais.com/health/2023-09-19"
 EGG_FREEZING_2009 = "discovery.researcher.life"
+
+
+# What each reference item is, as a patient reads it next to its source.
+COST_ITEM_NAMES: Mapping[str, str] = {
+    "ivf_cycle": N_("one IVF cycle"),
+    "ivf_cycle_incl_meds": N_("one IVF cycle with medication"),
+    "icsi_addon": N_("ICSI added to IVF"),
+    "iui_donor_sperm": N_("insemination with donor sperm"),
+    "donor_sperm_vial": N_("a vial of donor sperm"),
+    "egg_donation_ivf": N_("IVF with donor eggs"),
+    "egg_freezing_cycle": N_("one egg-freezing cycle"),
+}
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,7 @@ class CostEstimate:
 
     def converted(self, rates: ExchangeRates, currency: str) -> CostEstimate:
         def convert(money: Money | None) -> Money | None:
-            return None if money is None else rates.convert(money, currency).rounded()
+            return None if money is None else rates.convert_whole(money, currency)
 
         return CostEstimate(convert(self.low), convert(self.typical), convert(self.high), self.figures)
 

@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from clinicfinder.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.domain import (
+    CURRENCIES,
+    AccreditationStatus,
+    Availability,
+    ClinicStatus,
+    MaleFactorCapability,
+    Treatment,
+)
 from clinicfinder.geo.distance import EARTH_RADIUS_KM, bounding_box, geodesic_km
 from clinicfinder.matching.criteria import SURGICAL_SPERM_RETRIEVAL, QualityPolicy, applicable
 from clinicfinder.matching.facts import ClinicFacts
@@ -48,7 +55,8 @@ class DirectoryIndex:
     society_member: Bools
     listing_month: Ints  # year × 12 + month of the listing's as-of date; -1: unknown
     availability: dict[Treatment, npt.NDArray[np.int8]]
-    price_eur: dict[Treatment, Floats]  # NaN: no published price
+    # Published prices per patient currency, converted and rounded exactly as `pricing` does; NaN: none.
+    price: dict[str, dict[Treatment, Floats]]
     male_factor: dict[MaleFactorCapability, npt.NDArray[np.int8]]
     languages: dict[str, Bools]
 
@@ -63,11 +71,11 @@ class DirectoryIndex:
         def column(values: Iterable[object], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
             return np.fromiter(values, dtype=dtype, count=len(rows))
 
-        def price_in_eur(clinic: ClinicFacts, treatment: Treatment) -> float:
+        def price_in(currency: str, clinic: ClinicFacts, treatment: Treatment) -> float:
             offer = clinic.offers.get(treatment)
             if offer is None or offer.price is None:
                 return math.nan
-            return float(offer.price.amount / rates.per_eur[offer.price.currency])
+            return float(rates.convert_whole(offer.price, currency).amount)
 
         return cls(
             ids=np.array([c.id for c in rows], dtype=np.str_),
@@ -97,7 +105,10 @@ class DirectoryIndex:
                 t: column((_AVAILABILITY[c.offers[t].availability] if t in c.offers else 0 for c in rows), np.int8)
                 for t in Treatment
             },
-            price_eur={t: column((price_in_eur(c, t) for c in rows), np.float64) for t in Treatment},
+            price={
+                currency: {t: column((price_in(currency, c, t) for c in rows), np.float64) for t in Treatment}
+                for currency in CURRENCIES
+            },
             male_factor={
                 m: column((_AVAILABILITY[c.male_factor[m].value] if m in c.male_factor else 0 for c in rows), np.int8)
                 for m in MaleFactorCapability
@@ -171,7 +182,7 @@ def score_columns(
     treatment: Treatment,
     language: str,
     budget: float | None,
-    currency_per_eur: float,
+    currency: str,
     include_unpriced: bool,
     include_unconfirmed: bool,
     radius_km: float,
@@ -187,7 +198,7 @@ def score_columns(
         cycles >= policy.min_cycles_per_year,
     )
     availability = index.availability[treatment][take]
-    price = np.floor(index.price_eur[treatment][take] * currency_per_eur + 0.5)
+    price = index.price[currency][treatment][take]
     published = ~np.isnan(price)
     over = published & (price > budget) if budget is not None else np.zeros(len(take), dtype=np.bool_)
     # In the order `assess` checks them; the first rule broken is the reason.
@@ -210,7 +221,7 @@ def score_columns(
     points += weights["treatment_confirmed"] * (availability == _YES)
     if treatment in SURGICAL_SPERM_RETRIEVAL:
         yes = sum((index.male_factor[m][take] == _YES).astype(np.float64) for m in MaleFactorCapability)
-        points += np.round(weights["male_factor"] * yes / len(MaleFactorCapability), 2)
+        points += half_up(weights["male_factor"] * yes / len(MaleFactorCapability), 2)
     points += weights["society_membership"] * index.society_member[take]
     points += weights["volume_tier"] * np.where(
         cycles >= policy.high_volume_cycles, 1.0, np.where(cycles >= policy.mid_volume_cycles, 0.6, 0.0)
@@ -223,6 +234,13 @@ def score_columns(
     if spoken is not None:
         points += weights["language"] * spoken[take]
     available = sum(weights[code] for code in codes) or 1.0
-    quality = np.round(100.0 * points / available, 1)
-    penalty = np.round(policy.distance_points * np.minimum(distances / radius_km, 1.0), 1)
-    return Scores(take, distances, exclusion, quality, penalty, np.round(quality - penalty, 2), price)
+    quality = half_up(100.0 * points / available, 1)
+    penalty = half_up(policy.distance_points * np.minimum(distances / radius_km, 1.0), 1)
+    return Scores(take, distances, exclusion, quality, penalty, half_up(quality - penalty, 2), price)
+
+
+def half_up(value: Floats, digits: int) -> Floats:
+    """The one rounding of scores, shared with `engine` so both give the same float, bit for bit."""
+    scale = 10.0**digits
+    rounded: Floats = np.floor(value * scale + 0.5) / scale
+    return rounded

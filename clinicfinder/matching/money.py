@@ -20,9 +20,6 @@ class Money:
     amount: Decimal
     currency: str
 
-    def rounded(self) -> Money:
-        return Money(self.amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP), self.currency)
-
     def __str__(self) -> str:
         return f"{self.currency} {self.amount:,.0f}"
 
@@ -51,6 +48,17 @@ class ExchangeRates:
             as_of=date.fromisoformat(dates.pop()),
             source=rows[0]["source"],
         )
+
+    def convert_whole(self, money: Money, currency: str) -> Money:
+        """Converted and rounded once, half up, to whole units: the one rounding every price shown gets."""
+        amount = money.amount if money.currency == currency else self._exact(money, currency)
+        return Money(amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP), currency)
+
+    def _exact(self, money: Money, currency: str) -> Decimal:
+        for code in (money.currency, currency):
+            if code not in self.per_eur:
+                raise UnknownCurrency(f"no exchange rate for {code}")
+        return money.amount / self.per_eur[money.currency] * self.per_eur[currency]
 
     def convert(self, money: Money, currency: str) -> Money:
         if money.currency == currency:

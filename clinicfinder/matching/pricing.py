@@ -53,7 +53,7 @@ def assess_price(
 ) -> PriceAssessment:
     offer = clinic.offers.get(treatment)
     if offer is not None and offer.price is not None:
-        converted = rates.convert(offer.price, currency).rounded()
+        converted = rates.convert_whole(offer.price, currency)
         return PriceAssessment(
             kind=PriceKind.PUBLISHED,
             fit=_fit_amount(converted, budget),

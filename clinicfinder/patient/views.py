@@ -1,16 +1,197 @@
+"""The patient's three steps and the results: parse a form, call one service, render."""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import func, select
+from decimal import Decimal
+from typing import Any
 
+from flask import Blueprint, Response, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response as BaseResponse
+
+from clinicfinder import services
 from clinicfinder.domain import ClinicStatus
 from clinicfinder.extensions import db
+from clinicfinder.geo import GeocodeError, Place
+from clinicfinder.language import current_language
+from clinicfinder.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.models import Clinic
+from clinicfinder.patient import journey
+from clinicfinder.patient.forms import (
+    DIAGNOSIS_CHOICES,
+    SITUATION_CHOICES,
+    TREATMENT_CHOICES,
+    TREATMENT_EXPLANATIONS,
+    AdjustForm,
+    BudgetForm,
+    ForgetForm,
+    PlaceForm,
+    TreatmentForm,
+    WhereForm,
+)
 
 blueprint = Blueprint("patient", __name__)
+
+DEFAULT_UNIT = {"en": "mi", "es": "km"}
+DEFAULT_CURRENCY = {"en": "USD", "es": "EUR"}
+
+
+@blueprint.after_request
+def never_cache_answers(response: Response) -> Response:
+    # These pages show health answers: no browser or proxy may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get("/")
 def landing() -> str:
     open_clinics = db.session.scalar(select(func.count()).select_from(Clinic).where(Clinic.status == ClinicStatus.OPEN))
     return render_template("patient/landing.html", open_clinics=open_clinics or 0)
+
+
+def _place_json(place: Place) -> dict[str, Any]:
+    return {"label": place.label, "latitude": place.latitude, "longitude": place.longitude}
+
+
+@blueprint.route("/find/where", methods=["GET", "POST"])
+def where() -> str | BaseResponse:
+    answers = journey.load()
+    language = current_language()
+    form = WhereForm(
+        data={
+            "location": answers.get("location_text", ""),
+            "radius": answers.get("radius", "50"),
+            "unit": answers.get("unit", DEFAULT_UNIT.get(language, "km")),
+        }
+    )
+    if form.validate_on_submit():
+        common = {"radius": form.radius.data, "unit": form.unit.data, "candidates": None}
+        if form.has_coordinates() and not (form.location.data or "").strip():
+            place = {"label": _("Your location"), "latitude": float(form.latitude.data),
+                     "longitude": float(form.longitude.data)}  # fmt: skip
+            journey.update(location_text=None, place=place, **common)
+            return redirect(url_for(".treatment"))
+        text = form.location.data.strip()
+        try:
+            result = services.geocode(text)
+        except GeocodeError as error:
+            form.location.errors = [_geocode_message(error)]
+        else:
+            if result.ambiguous:
+                candidates = [_place_json(place) for place in result.candidates]
+                journey.update(location_text=text, **{**common, "candidates": candidates})
+                return redirect(url_for(".choose_place"))
+            journey.update(location_text=text, place=_place_json(result.best), **common)
+            return redirect(url_for(".treatment"))
+    return render_template("patient/where.html", form=form, step=1)
+
+
+def _geocode_message(error: GeocodeError) -> str:
+    if error.suggestions:
+        return str(_("We couldn't find that place. Did you mean: %(places)s?", places="; ".join(error.suggestions)))
+    return str(_("We couldn't find that place. Try a city name or a postcode."))
+
+
+@blueprint.route("/find/where/choose", methods=["GET", "POST"])
+def choose_place() -> str | BaseResponse:
+    answers = journey.load()
+    candidates = answers.get("candidates")
+    if not candidates:
+        return redirect(url_for(".where"))
+    form = PlaceForm()
+    form.choice.choices = [(str(number), place["label"]) for number, place in enumerate(candidates)]
+    if form.validate_on_submit():
+        place = candidates[int(form.choice.data)]
+        journey.update(place=place, candidates=None)
+        return redirect(url_for(".treatment"))
+    return render_template("patient/choose_place.html", form=form, step=1, typed=answers.get("location_text", ""))
+
+
+@blueprint.route("/find/treatment", methods=["GET", "POST"])
+def treatment() -> str | BaseResponse:
+    answers = journey.load()
+    if "place" not in answers:
+        return redirect(url_for(".where"))
+    form = TreatmentForm(data={key: answers.get(key, "") for key in ("treatment", "diagnosis", "situation")})
+    if form.validate_on_submit():
+        journey.update(
+            treatment=form.treatment.data, diagnosis=form.diagnosis.data or None, situation=form.situation.data or None
+        )
+        return redirect(url_for(".budget"))
+    return render_template("patient/treatment.html", form=form, step=2, explanations=TREATMENT_EXPLANATIONS)
+
+
+@blueprint.route("/find/budget", methods=["GET", "POST"])
+def budget() -> str | BaseResponse:
+    answers = journey.load()
+    missing = journey.first_missing_step(answers)
+    if missing in ("where", "treatment"):
+        return redirect(url_for(f".{missing}"))
+    language = current_language()
+    form = BudgetForm(
+        data={
+            "budget": Decimal(answers["budget"]) if answers.get("budget") else None,
+            "currency": answers.get("currency", DEFAULT_CURRENCY.get(language, "USD")),
+            "include_unpriced": answers.get("include_unpriced", True),
+        }
+    )
+    if form.validate_on_submit():
+        amount = form.budget.data
+        journey.update(
+            budget=None if amount is None else str(amount.quantize(Decimal(1))),
+            currency=form.currency.data,
+            include_unpriced=bool(form.include_unpriced.data),
+        )
+        return redirect(url_for(".results"))
+    return render_template("patient/budget.html", form=form, step=3)
+
+
+@blueprint.get("/find/results")
+def results() -> str | BaseResponse:
+    answers = journey.load()
+    missing = journey.first_missing_step(answers)
+    if missing is not None:
+        return redirect(url_for(f".{missing}"))
+    query = journey.search_query(answers, current_language())
+    outcome = services.search_clinics(query)
+    return render_template(
+        "patient/results.html",
+        outcome=outcome,
+        answers=answers,
+        query=query,
+        treatment_names=dict(TREATMENT_CHOICES),
+        diagnosis_names=dict(DIAGNOSIS_CHOICES),
+        situation_names=dict(SITUATION_CHOICES),
+        adjust_form=AdjustForm(),
+        cost_items={key: _(name) for key, name in COST_ITEM_NAMES.items()},
+        forget_form=ForgetForm(),
+    )
+
+
+@blueprint.post("/find/adjust")
+def adjust() -> BaseResponse:
+    """Apply one of the "what would add more" suggestions to the stored answers."""
+    form = AdjustForm()
+    answers = journey.load()
+    if form.validate_on_submit() and answers:
+        change = form.change.data
+        if change == "larger_radius":
+            radius_km = form.radius_km.data
+            if radius_km is None:
+                journey.update(radius="anywhere")
+            else:
+                factor = 1.609344 if answers.get("unit") == "mi" else 1.0
+                journey.update(radius=str(round(radius_km / factor)))
+        elif change == "higher_budget" and form.budget.data is not None:
+            journey.update(budget=str(form.budget.data.quantize(Decimal(1))))
+        elif change == "include_unpriced":
+            journey.update(include_unpriced=True)
+    return redirect(url_for(".results"))
+
+
+@blueprint.post("/find/forget")
+def forget() -> BaseResponse:
+    if ForgetForm().validate_on_submit():
+        journey.forget()
+    return redirect(url_for(".landing"))

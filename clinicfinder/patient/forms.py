@@ -1,0 +1,157 @@
+"""One form class per step; each failure names its field and says why, in the patient's language."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DecimalField, FloatField, HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from clinicfinder.domain import CURRENCIES, Treatment
+
+RADIUS_CHOICES = ("10", "25", "50", "100", "250", "500", "1000", "1500", "2500", "anywhere")
+
+TREATMENT_CHOICES = [
+    (Treatment.IVF.value, _l("IVF")),
+    (Treatment.ICSI.value, _l("ICSI")),
+    (Treatment.TESE.value, _l("TESE (surgical sperm retrieval)")),
+    (Treatment.MICRO_TESE.value, _l("Micro-TESE")),
+    (Treatment.DONOR_SPERM.value, _l("Donor sperm (IUI or IVF)")),
+    (Treatment.EGG_DONATION.value, _l("Egg donation")),
+    (Treatment.FERTILITY_PRESERVATION.value, _l("Fertility preservation")),
+]
+TREATMENT_EXPLANATIONS = {
+    Treatment.IVF.value: _l("Eggs are collected and fertilised in the lab; an embryo is then placed in the uterus."),
+    Treatment.ICSI.value: _l(
+        "Like IVF, but one sperm is injected into each egg — often used when sperm are few or move poorly."
+    ),
+    Treatment.TESE.value: _l(
+        "Sperm is taken directly from the testicle, for men with no sperm in the ejaculate (azoospermia)."
+    ),
+    Treatment.MICRO_TESE.value: _l(
+        "Sperm retrieval under an operating microscope, the usual choice for non-obstructive azoospermia."
+    ),
+    Treatment.DONOR_SPERM.value: _l("Insemination or IVF with sperm from a screened donor."),
+    Treatment.EGG_DONATION.value: _l("IVF with eggs from a donor, when your own eggs are unlikely to work."),
+    Treatment.FERTILITY_PRESERVATION.value: _l(
+        "Freezing eggs, sperm or embryos now to use later, for example before cancer treatment."
+    ),
+}
+DIAGNOSIS_CHOICES = [
+    ("", _l("Prefer not to say / not known")),
+    ("non_obstructive_azoospermia", _l("Non-obstructive azoospermia (no sperm made)")),
+    ("obstructive_azoospermia", _l("Obstructive azoospermia (a blockage)")),
+    ("low_sperm_count", _l("Low sperm count or movement")),
+    ("ovulation", _l("Ovulation problems, such as PCOS")),
+    ("tubal", _l("Blocked or damaged fallopian tubes")),
+    ("endometriosis", _l("Endometriosis")),
+    ("low_ovarian_reserve", _l("Low ovarian reserve")),
+    ("unexplained", _l("Unexplained infertility")),
+]
+SITUATION_CHOICES = [
+    ("", _l("Prefer not to say")),
+    ("couple", _l("A man and a woman")),
+    ("female_couple", _l("Two women")),
+    ("single_woman", _l("A woman on her own")),
+]
+
+
+class WhereForm(FlaskForm):
+    location = StringField(
+        _l("City or postcode"),
+        # No Optional(): it would stop the chain before validate_location could say what's missing.
+        validators=[Length(max=200, message=_l("Please use at most 200 characters."))],
+        description=_l('For example "Chicago", "Valencia, Spain", 60611, SW1A 1AA or 46001.'),
+    )
+    radius = SelectField(_l("How far would you travel?"), choices=[], default="50")
+    unit = RadioField(_l("Distances in"), choices=[("km", _l("kilometres")), ("mi", _l("miles"))], default="km")
+    # Filled in by "use my location" (a script), never shown.
+    latitude = HiddenField()
+    longitude = HiddenField()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.radius.choices = [(value, value if value != "anywhere" else _l("Anywhere")) for value in RADIUS_CHOICES]
+
+    def validate_location(self, field: StringField) -> None:
+        if not (field.data or "").strip() and not self.has_coordinates():
+            raise ValidationError(_l("Type a city or a postcode."))
+
+    def has_coordinates(self) -> bool:
+        try:
+            latitude, longitude = float(self.latitude.data), float(self.longitude.data)
+        except (TypeError, ValueError):
+            return False
+        return -90 <= latitude <= 90 and -180 <= longitude <= 180
+
+
+class PlaceForm(FlaskForm):
+    choice = RadioField(_l("Which place do you mean?"), choices=[], validators=[InputRequired(_l("Choose a place."))])
+
+
+class TreatmentForm(FlaskForm):
+    treatment = RadioField(
+        _l("Which treatment are you looking for?"),
+        choices=TREATMENT_CHOICES,
+        validators=[DataRequired(_l("Choose a treatment."))],
+    )
+    diagnosis = SelectField(_l("Diagnosis, if you know it (optional)"), choices=DIAGNOSIS_CHOICES, default="")
+    situation = SelectField(_l("Who is the treatment for? (optional)"), choices=SITUATION_CHOICES, default="")
+
+
+GROUPED_WHOLE = re.compile(r"^\d{1,3}(?:[.,\u00a0 ]\d{3})+$")
+PLAIN = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
+
+
+class AmountField(DecimalField):
+    """An amount as people type it: 15000, 15,000, 15.000 (Spain), 15 000 or $15,000."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = re.sub(r"[\s$€£]|US\$|USD|EUR|GBP", "", valuelist[0].strip(), flags=re.IGNORECASE)
+        if GROUPED_WHOLE.match(raw):
+            text = re.sub(r"\D", "", raw)
+        elif PLAIN.match(raw):
+            text = raw.replace(",", ".")
+        else:
+            self.data = None
+            raise ValueError(_l("Enter the amount as a number, such as 15000."))
+        self.data = Decimal(text)
+
+
+class BudgetForm(FlaskForm):
+    budget = AmountField(
+        _l("The most you can spend (optional)"),
+        places=0,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=Decimal(1), max=Decimal(10_000_000), message=_l("Enter an amount between 1 and 10,000,000.")
+            ),
+        ],
+        description=_l("Leave it empty to see every price."),
+    )
+    currency = SelectField(_l("Currency"), choices=[(code, code) for code in CURRENCIES])
+    include_unpriced = BooleanField(_l("Include clinics that don't publish their prices"), default=True)
+
+
+class AdjustForm(FlaskForm):
+    """A suggestion from the results page: widen the search, raise the budget, include more."""
+
+    change = HiddenField(validators=[DataRequired()])
+    radius_km = FloatField(validators=[Optional()])
+    budget = DecimalField(validators=[Optional()])
+
+
+class LanguageForm(FlaskForm):
+    language = HiddenField()
+    next = HiddenField()
+
+
+class ForgetForm(FlaskForm):
+    pass

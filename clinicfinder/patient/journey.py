@@ -1,0 +1,120 @@
+"""The patient's answers between steps: stored server-side, found through an id in the cookie.
+
+Nothing of the answers goes into the (signed, but readable) session cookie or a URL: the
+cookie carries a random id, the database row carries the answers, and the row expires after
+an idle hour.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import session
+from sqlalchemy import delete
+
+from clinicfinder.domain import Treatment
+from clinicfinder.extensions import db
+from clinicfinder.i18n import KM_PER_MILE
+from clinicfinder.matching.engine import SearchQuery
+from clinicfinder.matching.money import Money
+from clinicfinder.models import JourneyAnswers
+
+SESSION_KEY = "journey"
+IDLE_LIFETIME = timedelta(hours=1)
+STEPS = ("where", "treatment", "budget")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _row() -> JourneyAnswers | None:
+    journey_id = session.get(SESSION_KEY)
+    if not isinstance(journey_id, str):
+        return None
+    row = db.session.get(JourneyAnswers, journey_id)
+    if row is None or _aware(row.expires_at) < _now():
+        return None
+    return row
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def load() -> dict[str, Any]:
+    row = _row()
+    return dict(row.answers) if row is not None else {}
+
+
+def update(**changes: Any) -> dict[str, Any]:
+    """Merge `changes` into the stored answers (None removes a key) and return them."""
+    row = _row()
+    if row is None:
+        row = JourneyAnswers(id=secrets.token_urlsafe(32), answers={})
+        db.session.add(row)
+        session[SESSION_KEY] = row.id
+    answers = dict(row.answers)
+    for key, value in changes.items():
+        if value is None:
+            answers.pop(key, None)
+        else:
+            answers[key] = value
+    row.answers = answers
+    row.expires_at = _now() + IDLE_LIFETIME
+    db.session.commit()
+    return answers
+
+
+def forget() -> None:
+    row = _row()
+    if row is not None:
+        db.session.delete(row)
+        db.session.commit()
+    session.pop(SESSION_KEY, None)
+
+
+def purge_expired() -> int:
+    """Delete every answer set whose idle time ran out; returns how many."""
+    result = db.session.execute(delete(JourneyAnswers).where(JourneyAnswers.expires_at < _now()))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def first_missing_step(answers: dict[str, Any]) -> str | None:
+    if "place" not in answers:
+        return "where"
+    if "treatment" not in answers:
+        return "treatment"
+    if "currency" not in answers:
+        return "budget"
+    return None
+
+
+def radius_km(answers: dict[str, Any]) -> float | None:
+    radius = answers.get("radius", "50")
+    if radius == "anywhere":
+        return None
+    return float(radius) * (KM_PER_MILE if answers.get("unit") == "mi" else 1.0)
+
+
+def search_query(answers: dict[str, Any], language: str) -> SearchQuery:
+    place = answers["place"]
+    budget = answers.get("budget")
+    currency = answers["currency"]
+    return SearchQuery(
+        latitude=place["latitude"],
+        longitude=place["longitude"],
+        radius_km=radius_km(answers),
+        treatment=Treatment(answers["treatment"]),
+        budget=None if budget is None else Money(Decimal(budget), currency),
+        currency=currency,
+        include_unpriced=answers.get("include_unpriced", True),
+        language=language,
+        distance_unit=answers.get("unit", "km"),
+        limit=20,
+    )

@@ -1,0 +1,30 @@
+// Progressive enhancement only: every step works without this file.
+// "Use my location" fills the hidden latitude/longitude of the "where" form and sends it.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-geolocation-form]");
+  if (!form || !("geolocation" in navigator)) {
+    return;
+  }
+  var wrap = form.querySelector("[data-geolocate-wrap]");
+  var button = form.querySelector("[data-geolocate]");
+  var status = form.querySelector("[data-geolocate-status]");
+  wrap.hidden = false;
+  button.addEventListener("click", function () {
+    status.textContent = button.getAttribute("data-busy");
+    button.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      function (position) {
+        form.querySelector("[data-latitude]").value = position.coords.latitude.toFixed(4);
+        form.querySelector("[data-longitude]").value = position.coords.longitude.toFixed(4);
+        form.querySelector("input[name=location]").value = "";
+        form.submit();
+      },
+      function () {
+        status.textContent = button.getAttribute("data-failed");
+        button.disabled = false;
+      },
+      { timeout: 10000, maximumAge: 600000 }
+    );
+  });
+})();

@@ -1,0 +1,191 @@
+"""The three steps through the Flask test client: errors next to fields, answers kept, privacy."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from clinicfinder.extensions import db
+from clinicfinder.models import JourneyAnswers
+from clinicfinder.patient import journey
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def patient(seeded_app: Flask) -> FlaskClient:
+    return seeded_app.test_client()
+
+
+def post(client: FlaskClient, path: str, data: dict[str, str], *, page: str | None = None):
+    """Submit a form as a browser does: fetch the page for its CSRF token, then POST."""
+    html = client.get(page or path).get_data(as_text=True)
+    token = TOKEN.search(html)
+    assert token, f"no CSRF token on {page or path}"
+    return client.post(path, data={"csrf_token": token.group(1), **data})
+
+
+def answer_all(client: FlaskClient, *, location: str = "60611", treatment: str = "ivf", budget: str = "20000") -> None:
+    assert post(client, "/find/where", {"location": location, "radius": "25", "unit": "mi"}).status_code == 302
+    assert post(client, "/find/treatment", {"treatment": treatment}).status_code == 302
+    assert (
+        post(client, "/find/budget", {"budget": budget, "currency": "USD", "include_unpriced": "y"}).status_code == 302
+    )
+
+
+def test_three_steps_lead_to_ranked_explained_results(patient: FlaskClient) -> None:
+    page = patient.get("/find/where").get_data(as_text=True)
+    assert "Step 1 of 3" in page
+    answer_all(patient)
+    response = patient.get("/find/results")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "60611 (Chicago, Illinois), United States" in html
+    assert "Northwestern Fertility and Reproductive Medicine" in html
+    assert "Treatment confirmed by the clinic" in html  # CDC reporters perform IVF
+    assert "Typical cost about $21,600" in html and "Carrot Fertility" in html
+    assert "Typical cost is above your budget" in html
+    assert 'class="cost-chart"' in html and 'class="distance-view"' in html
+    assert "as of Dec 31, 2022" in html  # every fact with its date
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field", "message"),
+    [
+        ("/find/where", {"location": "", "radius": "25", "unit": "km"}, "location", "Type a city or a postcode."),
+        ("/find/where", {"location": "Xyzzyplugh", "radius": "25", "unit": "km"}, "location", "find that place"),
+        ("/find/where", {"location": "Valenciaa", "radius": "25", "unit": "km"}, "location", "Did you mean: Valencia"),
+        ("/find/where", {"location": "x" * 201, "radius": "25", "unit": "km"}, "location", "at most 200 characters"),
+        ("/find/where", {"location": "Chicago", "radius": "7", "unit": "km"}, "radius", "Not a valid choice"),
+        ("/find/treatment", {"treatment": ""}, "treatment", "Choose a treatment."),
+        ("/find/treatment", {"treatment": "cloning"}, "treatment", "Not a valid choice"),
+        ("/find/budget", {"budget": "lots", "currency": "USD"}, "budget", "Enter the amount as a number"),
+        ("/find/budget", {"budget": "0", "currency": "USD"}, "budget", "between 1 and 10,000,000"),
+        ("/find/budget", {"budget": "100", "currency": "JPY"}, "currency", "Not a valid choice"),
+    ],
+)
+def test_a_bad_answer_is_explained_next_to_its_field_and_keeps_the_others(
+    patient: FlaskClient, path: str, data: dict[str, str], field: str, message: str
+) -> None:
+    answer_all(patient, location="Chicago")
+    before = dict(journey_answers(patient))
+    response = post(patient, path, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200  # the same page again, not a redirect
+    error = re.search(rf'<p class="field-error" id="{field}-error">([^<]+)</p>', html)
+    assert error and message in error.group(1), html[:2000]
+    assert f'aria-describedby="{field}-hint {field}-error"' in html or f'aria-describedby="{field}-error"' in html
+    assert f'href="#{field}"' in html  # the summary links to the field
+    assert journey_answers(patient) == before  # nothing else was lost or changed
+
+
+def journey_answers(client: FlaskClient) -> dict[str, object]:
+    with client.application.app_context(), client.session_transaction() as session:
+        journey_id = session.get(journey.SESSION_KEY)
+        row = db.session.get(JourneyAnswers, journey_id) if journey_id else None
+        return dict(row.answers) if row else {}
+
+
+def test_going_back_shows_the_answers_already_given(patient: FlaskClient) -> None:
+    answer_all(patient, location="Springfield, IL", treatment="tese", budget="15,000")
+    assert 'value="Springfield, IL"' in patient.get("/find/where").get_data(as_text=True)
+    assert 'value="tese"\n                 checked' in patient.get("/find/treatment").get_data(as_text=True)
+    assert 'value="15000"' in patient.get("/find/budget").get_data(as_text=True)
+
+
+def test_an_ambiguous_place_asks_which_one_and_never_picks_silently(patient: FlaskClient) -> None:
+    response = post(patient, "/find/where", {"location": "Valencia", "radius": "50", "unit": "km"})
+    assert response.headers["Location"].endswith("/find/where/choose")
+    html = patient.get("/find/where/choose").get_data(as_text=True)
+    assert "Valencia, Carabobo, Venezuela" in html and "Valencia, Comunidad Valenciana, Spain" in html
+    unanswered = post(patient, "/find/where/choose", {})
+    assert "Choose a place." in unanswered.get_data(as_text=True)
+    spain = re.search(r'value="(\d+)"[^>]*>\s*<label[^>]*>Valencia, Comunidad Valenciana, Spain', html)
+    assert spain
+    assert (
+        post(patient, "/find/where/choose", {"choice": spain.group(1)}).headers["Location"].endswith("/find/treatment")
+    )
+    assert journey_answers(patient)["place"]["label"] == "Valencia, Comunidad Valenciana, Spain"  # type: ignore[index]
+
+
+def test_no_clinic_nearby_says_why_and_one_click_widens_the_search(patient: FlaskClient) -> None:
+    answer_all(patient, location="Valencia, Spain")
+    html = patient.get("/find/results").get_data(as_text=True)
+    assert "No clinic fits all your answers" in html
+    assert "We found no clinics within 25\u00a0mi of this place." in html
+    widen = re.search(
+        r'name="change" value="larger_radius">\s*(?:<input type="hidden" name="radius_km" value="([^"]+)">)?', html
+    )
+    assert widen is not None
+    data = {"change": "larger_radius"} | ({"radius_km": widen.group(1)} if widen.group(1) else {})
+    assert post(patient, "/find/adjust", data, page="/find/results").status_code == 302
+    assert "clinics fit your answers" in patient.get("/find/results").get_data(as_text=True)
+
+
+def test_answers_never_travel_in_the_cookie_or_a_url(patient: FlaskClient, seeded_app: Flask) -> None:
+    answer_all(patient, treatment="micro_tese")
+    cookie = patient.get_cookie("session")
+    assert cookie is not None
+    serializer = seeded_app.session_interface.get_signing_serializer(seeded_app)  # type: ignore[attr-defined]
+    content = serializer.loads(cookie.value)
+    assert set(content) <= {"csrf_token", journey.SESSION_KEY, "language"}
+    assert "micro_tese" not in cookie.value and "60611" not in str(content)
+    for path in ("/find/where", "/find/treatment", "/find/budget"):
+        response = post(
+            patient, path, {"location": "60611", "radius": "25", "unit": "mi", "treatment": "ivf", "currency": "USD"}
+        )
+        assert "?" not in response.headers.get("Location", "")
+
+
+def test_pages_with_answers_are_never_cached(patient: FlaskClient) -> None:
+    answer_all(patient)
+    for path in ("/find/where", "/find/treatment", "/find/budget", "/find/results"):
+        assert patient.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(patient: FlaskClient) -> None:
+    answer_all(patient)
+    before = journey_answers(patient)
+    response = patient.post("/find/treatment", data={"treatment": "tese"})
+    assert response.status_code == 400
+    assert journey_answers(patient) == before
+
+
+def test_spanish_pages_speak_spanish_with_spanish_numbers(patient: FlaskClient) -> None:
+    post(patient, "/language", {"language": "es", "next": "/find/where"}, page="/")
+    page = patient.get("/find/where").get_data(as_text=True)
+    assert '<html lang="es">' in page and "Paso 1 de 3" in page and "¿Dónde está?" in page
+    answer_all(patient)
+    html = patient.get("/find/results").get_data(as_text=True)
+    assert "Clínicas para usted" in html
+    assert "Coste típico de unos 21.600\xa0US$" in html  # es-ES grouping and symbol placement
+    assert "a 31 dic 2022" in html
+
+
+def test_the_language_switch_only_redirects_within_the_site(patient: FlaskClient) -> None:
+    response = post(patient, "/language", {"language": "es", "next": "https://evil.example/"}, page="/")
+    assert response.headers["Location"] == "/"
+
+
+def test_forgetting_deletes_the_answers_at_once(patient: FlaskClient) -> None:
+    answer_all(patient)
+    assert journey_answers(patient)
+    post(patient, "/find/forget", {}, page="/find/results")
+    assert journey_answers(patient) == {}
+    assert patient.get("/find/results").headers["Location"].endswith("/find/where")
+
+
+def test_idle_answers_expire_and_are_purged(patient: FlaskClient, seeded_app: Flask) -> None:
+    answer_all(patient)
+    with seeded_app.app_context():
+        for row in db.session.scalars(select(JourneyAnswers)):
+            row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+        assert journey.purge_expired() == 1
+        assert db.session.scalar(select(func.count()).select_from(JourneyAnswers)) == 0
+    assert patient.get("/find/results").headers["Location"].endswith("/find/where")
