@@ -71,7 +71,11 @@ class Settings:
         return cls(
             app_env=app_env,
             secret_key=_secret_key(env.get("SECRET_KEY", ""), app_env, instance_dir),
-            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'clinicfinder.db'}",
+            database_url=reader.url(
+                "DATABASE_URL",
+                f"sqlite:///{instance_dir / 'clinicfinder.db'}",
+                ("sqlite", "postgresql"),
+            ),
             queue_url=reader.url("QUEUE_URL", f"sqlite:///{instance_dir / 'queue.db'}", ("sqlite", "redis")),
             reports_dir=Path(env.get("REPORTS_DIR") or PROJECT_ROOT / "reports"),
             report_retention_days=reader.integer("REPORT_RETENTION_DAYS", 7, minimum=0, maximum=365),
@@ -208,6 +212,21 @@ class _Reader:
     def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
         raw = self._raw(name) or default
         scheme = raw.split("://", 1)[0] if "://" in raw else ""
-        if scheme not in schemes:
+        # "postgresql+psycopg" names a dialect and its driver: the dialect is what must match.
+        if scheme.split("+", 1)[0] not in schemes:
             raise ConfigError(f"{name} must start with {' or '.join(s + '://' for s in schemes)}, got {raw!r}.")
         return raw
+
+
+def main() -> int:
+    """Check the configuration and print what `scripts/run.sh` needs (the port, and whether to run a mail server)."""
+    import sys
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    print(f"PORT={settings.port}")
+    print(f"LOCAL_MAIL={1 if settings.local_mail_server else 0}")
+    return 0

@@ -36,6 +36,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite hands back naive ones)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use datetime.now(UTC)")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 def enum_column(enum_type: type[enum.StrEnum]) -> sa.Enum:
     """Store an enum by its value as a checked VARCHAR, the same on SQLite and PostgreSQL."""
     return sa.Enum(
@@ -77,8 +94,8 @@ class Clinic(Model):
     listing_as_of: Mapped[date | None]
     # Optimistic locking: a save based on an older version is refused, never silently lost.
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     offers: Mapped[list[TreatmentOffer]] = relationship(
         back_populates="clinic", cascade="all, delete-orphan", order_by="TreatmentOffer.treatment"
@@ -202,8 +219,8 @@ class User(Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     clinics: Mapped[list[Clinic]] = relationship(secondary=clinic_admins, order_by=Clinic.name)
 
@@ -230,10 +247,10 @@ class ReportRequest(Model):
     recipient_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class DirectoryState(Model):
@@ -257,7 +274,10 @@ def bump_directory_revision(session: Session, _context: Any, _instances: Any) ->
     changed = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(instance, DIRECTORY_MODELS) for instance in changed):
         # Through the connection, not the session: this runs inside a flush.
-        session.connection().execute(sa.update(DirectoryState).values(revision=DirectoryState.revision + 1))
+        connection = session.connection()
+        bumped = connection.execute(sa.update(DirectoryState).values(revision=DirectoryState.revision + 1))
+        if not bumped.rowcount:  # a database built without the migrations that seed the row
+            connection.execute(sa.insert(DirectoryState).values(id=1, revision=1))
 
 
 class JourneyAnswers(Model):
@@ -272,8 +292,8 @@ class JourneyAnswers(Model):
 
     id: Mapped[str] = mapped_column(sa.String(43), primary_key=True)  # secrets.token_urlsafe(32)
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class AuditEntry(Model):
@@ -285,7 +305,7 @@ class AuditEntry(Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     # None when the change came from the command line (e.g. `flask clinics import`).
     actor_id: Mapped[int | None]
     actor_label: Mapped[str] = mapped_column(sa.String(254))

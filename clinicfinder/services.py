@@ -7,7 +7,6 @@ app's configuration and the request's database session, so views and the worker 
 from __future__ import annotations
 
 import threading
-from datetime import date
 from typing import Any, cast
 
 from flask import Flask, current_app
@@ -29,7 +28,7 @@ class Services:
         self._config = app.config
         self._geocoder: Gazetteer | OnlineGeocoder | None = None
         self._matcher: Matcher | None = None
-        self._index: tuple[tuple[int, date], DirectoryIndex] | None = None
+        self._index: tuple[int, DirectoryIndex] | None = None
 
     @property
     def geocoder(self) -> Gazetteer | OnlineGeocoder:
@@ -53,8 +52,8 @@ class Services:
         return self._matcher
 
     def index(self, repository: ClinicRepository) -> DirectoryIndex:
-        """The search index of the directory as it is now; rebuilt after any change, and daily."""
-        key = (repository.revision(), self.matcher.today())
+        """The search index of the directory as it is now; rebuilt after any change."""
+        key = repository.revision()
         cached = self._index
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -67,9 +66,13 @@ class Services:
 def _make_geocoder(config: Any) -> Gazetteer | OnlineGeocoder:
     gazetteer = Gazetteer.load()
     if config["GEOCODER"] == "nominatim":
+        from geopy.extra.rate_limiter import RateLimiter
         from geopy.geocoders import Nominatim
 
-        return OnlineGeocoder(Nominatim(user_agent=config["GEOCODER_USER_AGENT"], timeout=5), fallback=gazetteer)
+        # OpenStreetMap's usage policy: at most one request a second, with an identifying user agent.
+        nominatim = Nominatim(user_agent=config["GEOCODER_USER_AGENT"], timeout=5)
+        nominatim.geocode = RateLimiter(nominatim.geocode, min_delay_seconds=1.0, max_retries=0)
+        return OnlineGeocoder(nominatim, fallback=gazetteer)
     return gazetteer
 
 

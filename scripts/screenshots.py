@@ -49,7 +49,15 @@ def walk(page: Page, base: str, language: str, out: Path, size: str) -> None:
     shot("3-budget")
     page.get_by_role("button", name=words["see"]).click()
     page.locator("details").first.evaluate("element => element.open = true")
-    shot("4-results")
+    # The first two clinics are enough to show a results page; the whole list would be 7,000 px tall.
+    height = page.locator(".clinic-card").nth(1).bounding_box()
+    bottom = int(height["y"] + height["height"] + 16) if height else 2400
+    width = SIZES[size]["width"]
+    page.screenshot(
+        path=str(out / f"4-results-{language}-{size}.png"),
+        clip={"x": 0, "y": 0, "width": width, "height": bottom},
+        full_page=True,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -127,12 +127,17 @@ BAD_SEARCHES = [
     ("lat=41&treatment=ivf", "lon", "lat and lon must be given together"),
     ("location=Chicago&lat=41&lon=-87&treatment=ivf", "location", "either location or lat and lon"),
     ("location=Chicago&treatment=ivf&radius_km=-5", "radius_km", "radius_km must be between 0 and 20000"),
-    ("location=Chicago&treatment=ivf&radius_km=0", "radius_km", "radius_km must be more than 0"),
+    ("location=Chicago&treatment=ivf&radius_km=0", "radius_km", "radius_km must be at least 0.1"),
+    ("location=Chicago&treatment=ivf&radius_km=5e-324", "radius_km", "radius_km must be at least 0.1"),
+    ("location=Chicago&treatment=ivf&treatment=tese", "treatment", "given more than once"),
+    ("location=Chicago&treatment=ivf&budget=0.001", "budget", "budget must be an amount"),
+    ("location=Chicago&treatment=ivf&budget=12.500", "budget", "budget must be an amount"),
+    ("location=Chicago&treatment=ivf&budget=0.00", "budget", "budget must be more than 0"),
     ("location=Chicago&treatment=ivf&radius_km=far", "radius_km", "radius_km must be a number"),
     ("location=Chicago&treatment=ivf&radius_km=nan", "radius_km", "radius_km must be between"),
     ("location=Chicago&treatment=ivf&budget=abc", "budget", "budget must be an amount"),
-    ("location=Chicago&treatment=ivf&budget=-5", "budget", "budget must be more than 0"),
-    ("location=Chicago&treatment=ivf&budget=1e400", "budget", "budget must be more than 0"),
+    ("location=Chicago&treatment=ivf&budget=-5", "budget", "budget must be an amount"),
+    ("location=Chicago&treatment=ivf&budget=1e400", "budget", "budget must be an amount"),
     ("location=Chicago&treatment=ivf&currency=JPY", "currency", "currency must be one of usd, eur, gbp"),
     ("location=Chicago&treatment=ivf&include_unpriced=maybe", "include_unpriced", "must be true or false"),
     ("location=Chicago&treatment=ivf&limit=0", "limit", "limit must be between 1 and 100"),
@@ -175,7 +180,7 @@ def test_clinic_detail_carries_every_fact_with_source_and_date(api: FlaskClient)
 
 
 def test_clinic_detail_for_tese_adds_the_male_factor_criterion(api: FlaskClient) -> None:
-    body = get_json(api, "/api/v1/clinics/us-cdc-1?treatment=tese", 200, "ClinicDetail")
+    body = get_json(api, "/api/v1/clinics/us-cdc-1?treatment=TESE", 200, "ClinicDetail")
     male = next(c for c in body["criteria"] if c["code"] == "male_factor")
     assert male["outcome"] == "unknown"
 
@@ -223,3 +228,27 @@ def test_no_combination_of_search_parameters_causes_a_server_error(api: FlaskCli
     response = api.get("/api/v1/clinics/search", query_string=params)
     assert response.status_code in (200, 400), response.get_data(as_text=True)
     assert_matches_schema(response.get_json(), "SearchResponse" if response.status_code == 200 else "Error")
+
+
+def test_an_edit_to_the_directory_shows_in_the_next_search(seeded_app: Flask, tmp_path) -> None:
+    import csv
+
+    from tests.conftest import CLINICS_CSV
+
+    api = seeded_app.test_client()
+    path = "/api/v1/clinics/search?lat=41.8945&lon=-87.639&radius_km=2&treatment=ivf"
+    before = get_json(api, path, 200, "SearchResponse")
+    assert "us-cdc-1" in [r["clinic"]["id"] for r in before["results"]]
+    with CLINICS_CSV.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    (row,) = [r for r in rows if r["clinic_id"] == "us-cdc-1"]
+    row |= {"ivf_offered": "no", "ivf_source": "Clinic admin", "ivf_as_of": "2026-11-01"}
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(row), lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(row)
+    assert seeded_app.test_cli_runner().invoke(args=["clinics", "import", str(edited)]).exit_code == 0
+    after = get_json(api, path, 200, "SearchResponse")
+    assert "us-cdc-1" not in [r["clinic"]["id"] for r in after["results"]]
+    assert after["excluded"]["treatment_not_offered"] == 1

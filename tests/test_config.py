@@ -61,6 +61,7 @@ def test_development_secret_key_is_generated_once_and_shared_by_web_and_worker(t
         ("APP_ENV", "staging", "APP_ENV must be one of development, testing, production, got 'staging'"),
         ("QUEUE_URL", "amqp://broker", "QUEUE_URL must start with sqlite:// or redis://, got 'amqp://broker'"),
         ("MAIL_TIMEOUT", "soon", "MAIL_TIMEOUT must be a number, got 'soon'"),
+        ("DATABASE_URL", "nonsense", "DATABASE_URL must start with sqlite:// or postgresql://, got 'nonsense'"),
     ],
 )
 def test_a_malformed_variable_is_named_in_the_error(tmp_path: Path, name: str, value: str, message: str) -> None:
@@ -84,3 +85,16 @@ def test_flask_config_carries_the_settings_under_extension_keys(tmp_path: Path) 
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("clinicfinder.db")
     assert app.config["MAIL_USE_TLS"] is True
     assert app.config["TESTING"] is True
+
+
+def test_production_pages_ask_browsers_for_https_only(tmp_path: Path) -> None:
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 64, "INSTANCE_DIR": str(tmp_path)})
+    response = app.test_client().get("/no-such-page")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_a_quality_policy_must_weigh_every_scored_criterion() -> None:
+    from clinicfinder.matching.criteria import QualityPolicy
+
+    with pytest.raises(ValueError, match="weights must give exactly these criteria"):
+        QualityPolicy(weights={"treatment_confirmed": 50.0})

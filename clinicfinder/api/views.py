@@ -110,7 +110,7 @@ def search() -> dict[str, Any]:
 
 @blueprint.get("/clinics/<clinic_id>")
 def clinic(clinic_id: str) -> dict[str, Any]:
-    treatment_code = request.args.get("treatment")
+    treatment_code = (request.args.get("treatment") or "").strip().lower()
     unknown = set(request.args) - {"treatment"}
     if unknown:
         name = sorted(unknown)[0]

@@ -85,3 +85,13 @@ COLUMNS: tuple[str, ...] = (
 
 # Separator inside list cells (accreditation bodies, memberships, languages).
 LIST_SEPARATOR = ";"
+
+# Free-text cells: a spreadsheet could read one starting with =, +, -, @ as a formula.
+TEXT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "name", "medical_director", "address", "city", "region", "postal_code", "coordinates_source", "phone",
+        "email", "website", "description", "listing_source", "outcomes_source", "accreditation_source",
+        "accreditation_bodies", "other_society_memberships", "male_factor_source", "languages_source",
+        *(treatment_column(treatment, "source") for treatment in Treatment),
+    }
+)  # fmt: skip

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
-from clinicfinder.directory.columns import COLUMNS
+from clinicfinder.directory.columns import COLUMNS, TEXT_COLUMNS
 from clinicfinder.directory.records import ClinicRecord, RowInvalid, parse_row, to_row
 
 # Enough for any real directory; a larger file is much more likely a mistake or an attack.
@@ -88,7 +88,7 @@ def read_directory(data: bytes) -> ParsedDirectory:
             result.errors.append(LineError(start, None, f"the file has more than {MAX_ROWS} clinics"))
             break
         try:
-            record = parse_row(dict(zip(names, cells, strict=True)))
+            record = parse_row({name: _restored(name, cell) for name, cell in zip(names, cells, strict=True)})
         except RowInvalid as invalid:
             result.errors.extend(LineError(start, error.column, error.message) for error in invalid.errors)
             continue
@@ -126,6 +126,21 @@ def write_directory(records: Iterable[ClinicRecord], stream: IO[str]) -> int:
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow(to_row(record))
+        writer.writerow({column: _defused(column, value) for column, value in to_row(record).items()})
         count += 1
     return count
+
+
+# OWASP's "CSV injection" starters; the quote makes a spreadsheet show the text, not run it.
+FORMULA_STARTERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(column: str, value: str) -> str:
+    return "'" + value if column in TEXT_COLUMNS and value.startswith(FORMULA_STARTERS) else value
+
+
+def _restored(column: str, value: str) -> str:
+    """Undo `_defused`, so an exported file imports back unchanged."""
+    if column in TEXT_COLUMNS and value.startswith("'") and value[1:].startswith(FORMULA_STARTERS):
+        return value[1:]
+    return value

@@ -333,6 +333,11 @@ def _parse_accreditations(cells: _Cells) -> Accreditations | None:
     bodies = cells.items("accreditation_bodies", LIST_ITEM_PATTERN, "an accreditation body")
     sart = cells.choice("sart_member", AccreditationStatus)
     others = cells.items("other_society_memberships", LIST_ITEM_PATTERN, "a society name")
+    # These names are how the register's own flags are stored; as free text they would forge them.
+    if any(body.casefold() == "verified" for body in bodies):
+        cells.error("accreditation_bodies", "'verified' is not a body's name; use verified_lab_accreditation")
+    if any(society.casefold() == "sart" for society in others):
+        cells.error("other_society_memberships", "SART has its own column: sart_member")
     needed = lab is not None or sart is not None or bool(bodies) or bool(others)
     provenance = cells.provenance("accreditation", needed=needed)
     if provenance is None:

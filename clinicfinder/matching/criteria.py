@@ -90,6 +90,13 @@ class QualityPolicy:
     )
     # Up to this many points are taken off for distance, in proportion to the search radius.
     distance_points: float = 20.0
+    # Share of the volume points a medium-volume clinic earns (a high-volume one earns them all).
+    mid_volume_share: float = 0.6
+
+    def __post_init__(self) -> None:
+        scored = {criterion.code for criterion in CRITERIA if not criterion.gate}
+        if set(self.weights) != scored:
+            raise ValueError(f"QualityPolicy.weights must give exactly these criteria: {sorted(scored)}")
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,7 @@ def volume_tier(clinic: ClinicFacts, policy: QualityPolicy, context: Context) ->
         return result.scored(Outcome.MET, t.gettext("High volume: {cycles} cycles in {year}.", **values), evidence, 1.0)
     if cycles >= policy.mid_volume_cycles:
         detail = t.gettext("Medium volume: {cycles} cycles in {year}.", **values)
-        return result.scored(Outcome.MET, detail, evidence, 0.6)
+        return result.scored(Outcome.MET, detail, evidence, policy.mid_volume_share)
     return result.scored(Outcome.FAILED, t.gettext("Small volume: {cycles} cycles in {year}.", **values), evidence, 0.0)
 
 
@@ -399,7 +406,7 @@ class _ResultBuilder:
 
 def _result(code: str, policy: QualityPolicy, context: Context) -> _ResultBuilder:
     criterion = _BY_CODE[code]
-    return _ResultBuilder(criterion, 0.0 if criterion.gate else policy.weights.get(code, 0.0), context.text)
+    return _ResultBuilder(criterion, 0.0 if criterion.gate else policy.weights[code], context.text)
 
 
 def applicable(treatment: Treatment) -> tuple[Criterion, ...]:

@@ -224,7 +224,9 @@ def score_columns(
         points += half_up(weights["male_factor"] * yes / len(MaleFactorCapability), 2)
     points += weights["society_membership"] * index.society_member[take]
     points += weights["volume_tier"] * np.where(
-        cycles >= policy.high_volume_cycles, 1.0, np.where(cycles >= policy.mid_volume_cycles, 0.6, 0.0)
+        cycles >= policy.high_volume_cycles,
+        1.0,
+        np.where(cycles >= policy.mid_volume_cycles, policy.mid_volume_share, 0.0),
     )
     listing = index.listing_month[take]
     months = today.year * 12 + today.month - listing

@@ -36,14 +36,9 @@ def _row() -> JourneyAnswers | None:
     if not isinstance(journey_id, str):
         return None
     row = db.session.get(JourneyAnswers, journey_id)
-    if row is None or _aware(row.expires_at) < _now():
+    if row is None or row.expires_at < _now():
         return None
     return row
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def load() -> dict[str, Any]:

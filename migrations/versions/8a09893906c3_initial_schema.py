@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1fccf94fa0d9
+Revision ID: 8a09893906c3
 Revises: 
-Create Date: 2026-11-25 15:01:34.679959
+Create Date: 2026-11-25 16:11:18.864444
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1fccf94fa0d9'
+revision = '8a09893906c3'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -62,6 +62,21 @@ def upgrade():
         batch_op.create_index('ix_clinics_latitude_longitude', ['latitude', 'longitude'], unique=False)
         batch_op.create_index('ix_clinics_status', ['status'], unique=False)
 
+    directory_state = op.create_table('directory_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_directory_state'))
+    )
+    op.create_table('journey_answers',
+    sa.Column('id', sa.String(length=43), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_journey_answers'))
+    )
+    with op.batch_alter_table('journey_answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_journey_answers_expires_at'), ['expires_at'], unique=False)
+
     op.create_table('report_requests',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.Enum('awaiting_confirmation', 'queued', 'making', 'sent', 'failed', name='reportstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
@@ -101,7 +116,7 @@ def upgrade():
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_accreditations_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accreditations')),
-    sa.UniqueConstraint('clinic_id', 'kind', 'body', name=op.f('uq_accreditations_clinic_id'))
+    sa.UniqueConstraint('clinic_id', 'kind', 'body', name=op.f('uq_accreditations_clinic_id_kind_body'))
     )
     op.create_table('clinic_admins',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -118,7 +133,7 @@ def upgrade():
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_clinic_languages_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clinic_languages')),
-    sa.UniqueConstraint('clinic_id', 'language', name=op.f('uq_clinic_languages_clinic_id'))
+    sa.UniqueConstraint('clinic_id', 'language', name=op.f('uq_clinic_languages_clinic_id_language'))
     )
     op.create_table('male_factor_facts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -129,7 +144,7 @@ def upgrade():
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_male_factor_facts_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_male_factor_facts')),
-    sa.UniqueConstraint('clinic_id', 'capability', name=op.f('uq_male_factor_facts_clinic_id'))
+    sa.UniqueConstraint('clinic_id', 'capability', name=op.f('uq_male_factor_facts_clinic_id_capability'))
     )
     op.create_table('outcome_figures',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -144,7 +159,7 @@ def upgrade():
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_outcome_figures_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outcome_figures')),
-    sa.UniqueConstraint('clinic_id', 'year', name=op.f('uq_outcome_figures_clinic_id'))
+    sa.UniqueConstraint('clinic_id', 'year', name=op.f('uq_outcome_figures_clinic_id_year'))
     )
     op.create_table('treatment_offers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -159,9 +174,11 @@ def upgrade():
     sa.CheckConstraint('price IS NULL OR price >= 0', name=op.f('ck_treatment_offers_price_not_negative')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_treatment_offers_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_treatment_offers')),
-    sa.UniqueConstraint('clinic_id', 'treatment', name=op.f('uq_treatment_offers_clinic_id'))
+    sa.UniqueConstraint('clinic_id', 'treatment', name=op.f('uq_treatment_offers_clinic_id_treatment'))
     )
     # ### end Alembic commands ###
+    # The single row whose revision every change to the directory bumps (see models.DirectoryState).
+    op.bulk_insert(directory_state, [{"id": 1, "revision": 0}])
 
 
 def downgrade():
@@ -177,6 +194,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_report_requests_recipient_hash'))
 
     op.drop_table('report_requests')
+    with op.batch_alter_table('journey_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_journey_answers_expires_at'))
+
+    op.drop_table('journey_answers')
+    op.drop_table('directory_state')
     with op.batch_alter_table('clinics', schema=None) as batch_op:
         batch_op.drop_index('ix_clinics_status')
         batch_op.drop_index('ix_clinics_latitude_longitude')
