@@ -11,13 +11,13 @@ import gettext
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberPattern, format_currency, parse_pattern
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
@@ -49,8 +49,7 @@ class Text:
         return self._catalogue.ngettext(singular, plural, count).format(count=self.number(count), **values)
 
     def number(self, value: int | float | Decimal, digits: int = 0) -> str:
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return str(format_decimal(value, format=pattern, locale=self.locale))
+        return _format_number(value, digits, self.locale)
 
     def money(self, amount: Decimal | float, currency: str) -> str:
         """Whole units, in the locale's own pattern: "$21,600" / "21.600 US$"."""
@@ -69,6 +68,22 @@ class Text:
 
     def join(self, items: list[str]) -> str:
         return ", ".join(items)
+
+
+# Parsed once: formatting runs for every fact on every results page.
+@cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@cache
+def _number_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits else ""))
+
+
+@lru_cache(maxsize=8192)  # the same years and counts come up on every page
+def _format_number(value: int | float | Decimal, digits: int, locale: str) -> str:
+    return str(_number_pattern(digits).apply(value, _locale(locale)))
 
 
 @cache

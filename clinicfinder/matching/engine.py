@@ -216,11 +216,16 @@ class Matcher:
     def search(self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader) -> SearchOutcome:
         scores = self.score(query, index, query.radius_km)
         fits = np.flatnonzero(scores.exclusion == 0)
+        best = fits
+        if len(fits) > query.limit:
+            # Only the best `limit` scores (and anything tied with the last) need the full sort.
+            cut = np.partition(scores.score[fits], len(fits) - query.limit)[len(fits) - query.limit]
+            best = fits[scores.score[fits] >= cut]
         order = np.lexsort(
-            (index.ids[scores.positions[fits]], index.sort_names[scores.positions[fits]],
-             scores.distances[fits], -scores.score[fits])
+            (index.ids[scores.positions[best]], index.sort_names[scores.positions[best]],
+             scores.distances[best], -scores.score[best])
         )  # fmt: skip
-        chosen = fits[order[: query.limit]]
+        chosen = best[order[: query.limit]]
         ids = [str(clinic_id) for clinic_id in index.ids[scores.positions[chosen]]]
         facts = load_facts(ids, query.treatment)
         results: list[RankedClinic] = []

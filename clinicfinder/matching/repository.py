@@ -57,13 +57,18 @@ class ClinicRepository:
     def __init__(self, session: Session | scoped_session[Any]) -> None:
         self._session = session
 
+    def _execute(self, statement: Any) -> Any:
+        # Core, on the session's connection and transaction: these are plain selects, and the
+        # ORM's per-statement machinery would cost more than the queries themselves.
+        return self._session.connection().execute(statement)
+
     def revision(self) -> int:
         """Bumped by every change to the directory (see models.bump_directory_revision)."""
-        return int(self._session.scalar(select(DirectoryState.revision)) or 0)
+        return int(self._execute(select(DirectoryState.revision)).scalar() or 0)
 
     def load_all(self) -> list[ClinicFacts]:
         """Every listed clinic with all its facts: the input of the search index."""
-        rows = self._session.execute(
+        rows = self._execute(
             select(*_CLINIC_COLUMNS).where(
                 Clinic.status != ClinicStatus.INACTIVE, Clinic.latitude.is_not(None), Clinic.longitude.is_not(None)
             )
@@ -75,11 +80,11 @@ class ClinicRepository:
         rows: list[Any] = []
         for start in range(0, len(clinic_ids), CHUNK):
             chunk = list(clinic_ids[start : start + CHUNK])
-            rows.extend(self._session.execute(select(*_CLINIC_COLUMNS).where(Clinic.id.in_(chunk))))
+            rows.extend(self._execute(select(*_CLINIC_COLUMNS).where(Clinic.id.in_(chunk))))
         return self._facts(rows, (treatment,))
 
     def get(self, clinic_id: str) -> ClinicFacts | None:
-        row = self._session.execute(select(*_CLINIC_COLUMNS).where(Clinic.id == clinic_id)).one_or_none()
+        row = self._execute(select(*_CLINIC_COLUMNS).where(Clinic.id == clinic_id)).one_or_none()
         if row is None:
             return None
         return self._facts([row], tuple(Treatment))[clinic_id]
@@ -123,7 +128,7 @@ class ClinicRepository:
 
     def _rows(self, statement_for: Any, ids: list[str]) -> Iterator[Any]:
         for start in range(0, len(ids), CHUNK):
-            yield from self._session.execute(statement_for(ids[start : start + CHUNK]))
+            yield from self._execute(statement_for(ids[start : start + CHUNK]))
 
     def _outcomes(self, ids: list[str]) -> dict[str, Outcomes]:
         latest: dict[str, Outcomes] = {}

@@ -14,6 +14,7 @@ from clinicfinder import services
 from clinicfinder.domain import ClinicStatus
 from clinicfinder.extensions import db
 from clinicfinder.geo import GeocodeError, Place
+from clinicfinder.i18n import KM_PER_MILE
 from clinicfinder.language import current_language
 from clinicfinder.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.models import Clinic
@@ -181,7 +182,7 @@ def adjust() -> BaseResponse:
             if radius_km is None:
                 journey.update(radius="anywhere")
             else:
-                factor = 1.609344 if answers.get("unit") == "mi" else 1.0
+                factor = KM_PER_MILE if answers.get("unit") == "mi" else 1.0
                 journey.update(radius=str(round(radius_km / factor)))
         elif change == "higher_budget" and form.budget.data is not None:
             journey.update(budget=str(form.budget.data.quantize(Decimal(1))))
