@@ -7,8 +7,11 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from clinicfinder import services
 from clinicfinder.config import PROJECT_ROOT, Settings
@@ -69,6 +72,15 @@ def register_errorhandlers(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, render_error)
 
+    def expired_form(error: CSRFError) -> WerkzeugResponse | tuple[str | Response, int]:
+        # A form left open too long, or a lost session: send the patient back to the page, not a bare 400.
+        if request.method == "POST" and request.path.startswith("/find/"):
+            flash(_("That page had expired, so nothing was sent. Please answer again."), "error")
+            return redirect(request.path)
+        return render_error(error)
+
+    app.register_error_handler(CSRFError, expired_form)
+
 
 def register_template_context(app: Flask) -> None:
     from clinicfinder.language import current_language
@@ -85,6 +97,21 @@ def register_template_context(app: Flask) -> None:
         }
 
     app.jinja_env.globals["chart_x"] = _chart_x
+    app.jinja_env.globals["distance_marks"] = _distance_marks
+
+
+def _distance_marks(distances: list[float], far: float, width: float) -> list[tuple[int, float, float | None]]:
+    """(rank, x, label y) for each clinic on the distance view; a label that would overlap is left out."""
+    rows = (30.0, 19.0, 8.0)
+    last_in_row: dict[float, float] = {}
+    marks = []
+    for rank, distance in enumerate(distances, start=1):
+        x = round(20 + min(distance / far, 1.0) * (width - 40), 1)
+        row = next((y for y in rows if x - last_in_row.get(y, -100.0) >= 16), None)
+        if row is not None:
+            last_in_row[row] = x
+        marks.append((rank, x, row))
+    return marks
 
 
 def _chart_x(value: object, top: float, width: float) -> float:

@@ -106,9 +106,9 @@ def patient(browser: Browser, base: str, viewport: dict[str, int] = PHONE, **opt
     ("language", "words"),
     [
         ("en", {"start": "Start", "continue": "Continue", "see": "See the clinics", "step": "Step 1 of 3",
-                "fit": "clinics fit your answers", "confirmed": "Treatment confirmed by the clinic"}),
+                "fit": "clinics fit your answers", "confirmed": "Offers this treatment"}),
         ("es", {"start": "Empezar", "continue": "Continuar", "see": "Ver las clínicas", "step": "Paso 1 de 3",
-                "fit": "clínicas se ajustan a sus respuestas", "confirmed": "Tratamiento confirmado por la clínica"}),
+                "fit": "clínicas se ajustan a sus respuestas", "confirmed": "Ofrece este tratamiento"}),
     ],
 )  # fmt: skip
 def test_a_patient_on_a_phone_goes_from_landing_to_ranked_explained_clinics(

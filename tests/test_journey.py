@@ -47,7 +47,7 @@ def test_three_steps_lead_to_ranked_explained_results(patient: FlaskClient) -> N
     assert response.status_code == 200
     assert "60611 (Chicago, Illinois), United States" in html
     assert "Northwestern Fertility and Reproductive Medicine" in html
-    assert "Treatment confirmed by the clinic" in html  # CDC reporters perform IVF
+    assert 'Offers this treatment <span class="source">(CDC NASS 2022' in html  # CDC reporters perform IVF
     assert "Typical cost about $21,600" in html and "Carrot Fertility" in html
     assert "Typical cost is above your budget" in html
     assert 'class="cost-chart"' in html and 'class="distance-view"' in html
@@ -152,8 +152,9 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(patient: F
     answer_all(patient)
     before = journey_answers(patient)
     response = patient.post("/find/treatment", data={"treatment": "tese"})
-    assert response.status_code == 400
+    assert response.status_code == 302  # back to the page, with "That page had expired"
     assert journey_answers(patient) == before
+    assert patient.post("/language", data={"language": "es"}).status_code == 400  # elsewhere: a plain 400
 
 
 def test_spanish_pages_speak_spanish_with_spanish_numbers(patient: FlaskClient) -> None:
@@ -189,3 +190,41 @@ def test_idle_answers_expire_and_are_purged(patient: FlaskClient, seeded_app: Fl
         assert journey.purge_expired() == 1
         assert db.session.scalar(select(func.count()).select_from(JourneyAnswers)) == 0
     assert patient.get("/find/results").headers["Location"].endswith("/find/where")
+
+
+def test_an_expired_form_sends_the_patient_back_to_the_page_with_a_message(patient: FlaskClient) -> None:
+    answer_all(patient)
+    response = patient.post("/find/budget", data={"csrf_token": "stale", "budget": "1", "currency": "USD"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/find/budget")
+    page = patient.get("/find/budget").get_data(as_text=True)
+    assert "That page had expired, so nothing was sent." in page
+    assert 'value="20000"' in page  # the answers given before are still there
+
+
+def test_forgetting_says_so(patient: FlaskClient) -> None:
+    answer_all(patient)
+    post(patient, "/find/forget", {}, page="/find/results")
+    assert "Your answers have been erased." in patient.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("15,000", "15000"), ("15.000", "15000"), ("15.000,50", "15000"), ("15,000.50", "15000"), ("$ 9,500", "9500")],
+)
+def test_amounts_are_read_as_people_write_them(patient: FlaskClient, typed: str, stored: str) -> None:
+    answer_all(patient, budget=typed)
+    assert journey_answers(patient)["budget"] == stored
+
+
+def test_a_place_outside_the_directory_says_the_directory_is_american(patient: FlaskClient) -> None:
+    post(patient, "/language", {"language": "es", "next": "/"}, page="/")
+    answer_all(patient, location="Valencia, Spain")
+    html = patient.get("/find/results").get_data(as_text=True)
+    assert "Valencia, Comunitat Valenciana, España" in html or "Valencia, Comunidad Valenciana, España" in html
+    assert "solo recoge clínicas de Estados Unidos" in html
+
+
+def test_over_budget_estimates_are_called_out_above_the_list(patient: FlaskClient) -> None:
+    answer_all(patient, budget="15000")
+    html = patient.get("/find/results").get_data(as_text=True)
+    assert "the typical cost of this treatment is above your budget: ask them for their prices" in html

@@ -103,6 +103,8 @@ class TreatmentForm(FlaskForm):
 
 
 GROUPED_WHOLE = re.compile(r"^\d{1,3}(?:[.,\u00a0 ]\d{3})+$")
+# 15.000,50 (Spain) and 15,000.50 (US): the last separator marks the cents.
+GROUPED_WITH_CENTS = re.compile(r"^\d{1,3}(?:([.,\u00a0 ])\d{3})+([.,])\d{1,2}$")
 PLAIN = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
 
 
@@ -114,8 +116,12 @@ class AmountField(DecimalField):
             self.data = None
             return
         raw = re.sub(r"[\s$€£]|US\$|USD|EUR|GBP", "", valuelist[0].strip(), flags=re.IGNORECASE)
+        cents = GROUPED_WITH_CENTS.match(raw)
         if GROUPED_WHOLE.match(raw):
             text = re.sub(r"\D", "", raw)
+        elif cents and cents.group(1) != cents.group(2):
+            whole, _, fraction = raw.rpartition(cents.group(2))
+            text = re.sub(r"\D", "", whole) + "." + fraction
         elif PLAIN.match(raw):
             text = raw.replace(",", ".")
         else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from babel import Locale
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
@@ -14,7 +15,7 @@ from clinicfinder import services
 from clinicfinder.domain import ClinicStatus
 from clinicfinder.extensions import db
 from clinicfinder.geo import GeocodeError, Place
-from clinicfinder.i18n import KM_PER_MILE
+from clinicfinder.i18n import KM_PER_MILE, LOCALES
 from clinicfinder.language import current_language
 from clinicfinder.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.models import Clinic
@@ -52,7 +53,21 @@ def landing() -> str:
 
 
 def _place_json(place: Place) -> dict[str, Any]:
-    return {"label": place.label, "latitude": place.latitude, "longitude": place.longitude}
+    return {
+        "label": _localized_label(place),
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "country": place.country,
+    }
+
+
+def _localized_label(place: Place) -> str:
+    """The gazetteer names countries in English; a Spanish page says "España"."""
+    label = place.label
+    country: str | None = Locale.parse(LOCALES.get(current_language(), "en_US")).territories.get(place.country)
+    if country and label.endswith(place.country_name):
+        return label[: -len(place.country_name)] + country
+    return label
 
 
 @blueprint.route("/find/where", methods=["GET", "POST"])
@@ -195,4 +210,5 @@ def adjust() -> BaseResponse:
 def forget() -> BaseResponse:
     if ForgetForm().validate_on_submit():
         journey.forget()
+        flash(_("Your answers have been erased."))
     return redirect(url_for(".landing"))

@@ -28,3 +28,12 @@
     );
   });
 })();
+
+// After a failed submit, move focus to the summary of problems so it is read out first.
+(function () {
+  "use strict";
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+  }
+})();
