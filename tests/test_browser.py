@@ -160,6 +160,11 @@ def test_a_bad_answer_is_announced_next_to_its_field(browser: Browser, live_serv
     expect(you.page.locator("#location-error")).to_contain_text("We couldn't find that place")
     expect(you.page.get_by_role("alert")).to_be_visible()
     assert "location-error" in (field.get_attribute("aria-describedby") or "")
+    expect(field).to_have_value("Xyzzyplugh")  # what was typed is kept to correct
+    you.where("Chicago")
+    you.page.go_back()  # to the corrected step: a page again, not "confirm form resubmission"
+    expect(you.page.locator("h1")).to_have_text("Where are you?")
+    expect(you.page.locator("#location")).to_have_value("Chicago")
 
 
 def test_the_whole_journey_works_from_the_keyboard_alone(browser: Browser, live_server: str) -> None:

@@ -75,13 +75,15 @@ def test_a_bad_answer_is_explained_next_to_its_field_and_keeps_the_others(
     answer_all(patient, location="Chicago")
     before = dict(journey_answers(patient))
     response = post(patient, path, data)
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200  # the same page again, not a redirect
+    # Back to the same page by a redirect, so the browser's Back never asks to resubmit.
+    assert response.status_code == 302 and response.headers["Location"].endswith(path)
+    html = patient.get(path).get_data(as_text=True)
     error = re.search(rf'<p class="field-error" id="{field}-error">([^<]+)</p>', html)
     assert error and message in error.group(1), html[:2000]
     assert f'aria-describedby="{field}-hint {field}-error"' in html or f'aria-describedby="{field}-error"' in html
     assert f'href="#{field}"' in html  # the summary links to the field
     assert journey_answers(patient) == before  # nothing else was lost or changed
+    assert "field-error" not in patient.get(path).get_data(as_text=True)  # shown once, then gone
 
 
 def journey_answers(client: FlaskClient) -> dict[str, object]:
@@ -103,8 +105,8 @@ def test_an_ambiguous_place_asks_which_one_and_never_picks_silently(patient: Fla
     assert response.headers["Location"].endswith("/find/where/choose")
     html = patient.get("/find/where/choose").get_data(as_text=True)
     assert "Valencia, Carabobo, Venezuela" in html and "Valencia, Comunidad Valenciana, Spain" in html
-    unanswered = post(patient, "/find/where/choose", {})
-    assert "Choose a place." in unanswered.get_data(as_text=True)
+    post(patient, "/find/where/choose", {})
+    assert "Choose a place." in patient.get("/find/where/choose").get_data(as_text=True)
     spain = re.search(r'value="(\d+)"[^>]*>\s*<label[^>]*>Valencia, Comunidad Valenciana, Spain', html)
     assert spain
     assert (

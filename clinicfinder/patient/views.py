@@ -6,9 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from babel import Locale
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from clinicfinder import services
@@ -70,6 +72,27 @@ def _localized_label(place: Place) -> str:
     return label
 
 
+def _show_step(template: str, form: FlaskForm, name: str, **context: Any) -> str | BaseResponse:
+    """Render a step; a rejected answer is kept server-side and shown after a redirect.
+
+    Post/redirect/get for errors too: the browser's Back button then never meets a
+    "confirm form resubmission" page, and what the patient typed is shown again.
+    """
+    if request.method == "POST":  # only reached when the answer was rejected
+        typed = {name: value for name, value in request.form.items() if name != "csrf_token"}
+        errors = {field.name: [str(message) for message in field.errors] for field in form if field.errors}
+        journey.update(rejected={"step": name, "typed": typed, "errors": errors})
+        return redirect(request.path)
+    rejected = journey.load().get("rejected")
+    if rejected and rejected.get("step") == name:
+        form.process(formdata=ImmutableMultiDict(rejected["typed"]))
+        for field, messages in rejected["errors"].items():
+            if field in form:
+                form[field].errors = messages
+        journey.update(rejected=None)
+    return render_template(template, form=form, **context)
+
+
 @blueprint.route("/find/where", methods=["GET", "POST"])
 def where() -> str | BaseResponse:
     answers = journey.load()
@@ -100,7 +123,7 @@ def where() -> str | BaseResponse:
                 return redirect(url_for(".choose_place"))
             journey.update(location_text=text, place=_place_json(result.best), **common)
             return redirect(url_for(".treatment"))
-    return render_template("patient/where.html", form=form, step=1)
+    return _show_step("patient/where.html", form, "where", step=1)
 
 
 def _geocode_message(error: GeocodeError) -> str:
@@ -121,7 +144,7 @@ def choose_place() -> str | BaseResponse:
         place = candidates[int(form.choice.data)]
         journey.update(place=place, candidates=None)
         return redirect(url_for(".treatment"))
-    return render_template("patient/choose_place.html", form=form, step=1, typed=answers.get("location_text", ""))
+    return _show_step("patient/choose_place.html", form, "choose_place", step=1, typed=answers.get("location_text", ""))
 
 
 @blueprint.route("/find/treatment", methods=["GET", "POST"])
@@ -135,7 +158,7 @@ def treatment() -> str | BaseResponse:
             treatment=form.treatment.data, diagnosis=form.diagnosis.data or None, situation=form.situation.data or None
         )
         return redirect(url_for(".budget"))
-    return render_template("patient/treatment.html", form=form, step=2, explanations=TREATMENT_EXPLANATIONS)
+    return _show_step("patient/treatment.html", form, "treatment", step=2, explanations=TREATMENT_EXPLANATIONS)
 
 
 @blueprint.route("/find/budget", methods=["GET", "POST"])
@@ -160,7 +183,7 @@ def budget() -> str | BaseResponse:
             include_unpriced=bool(form.include_unpriced.data),
         )
         return redirect(url_for(".results"))
-    return render_template("patient/budget.html", form=form, step=3)
+    return _show_step("patient/budget.html", form, "budget", step=3)
 
 
 @blueprint.get("/find/results")
