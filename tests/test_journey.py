@@ -163,6 +163,8 @@ def test_spanish_pages_speak_spanish_with_spanish_numbers(patient: FlaskClient) 
     post(patient, "/language", {"language": "es", "next": "/find/where"}, page="/")
     page = patient.get("/find/where").get_data(as_text=True)
     assert '<html lang="es">' in page and "Paso 1 de 3" in page and "¿Dónde está?" in page
+    assert "Nombres de lugares y códigos postales españoles: GeoNames" in page
+    assert "contains OS data © Crown copyright and database right" in page  # licence statements stay verbatim
     answer_all(patient)
     html = patient.get("/find/results").get_data(as_text=True)
     assert "Clínicas para usted" in html

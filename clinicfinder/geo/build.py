@@ -30,6 +30,7 @@ from clinicfinder.geo.distance import great_circle_km as _km
 from clinicfinder.geo.normalise import accent_key, fold
 from clinicfinder.geo.postcodes import ES_PROVINCES, UK_POSTCODE_AREAS
 from clinicfinder.geo.schema import SCHEMA, SCHEMA_VERSION, TIER_ACCENTED, TIER_ALTERNATE, TIER_PRIMARY
+from clinicfinder.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ SOURCES: tuple[Source, ...] = (
     ),
 )
 
-ATTRIBUTION = (
+# Marked for translation: the footer shows it in the page's language (the licence statements stay verbatim).
+ATTRIBUTION = N_(
     "Place names and Spanish postcodes: GeoNames (geonames.org), CC BY 4.0. "
     "UK postcode districts: contains OS data © Crown copyright and database right; "
     "contains Royal Mail data © Royal Mail copyright and database right (Code-Point Open, OGL v3.0). "
