@@ -232,3 +232,14 @@ def test_over_budget_estimates_are_called_out_above_the_list(patient: FlaskClien
     answer_all(patient, budget="15000")
     html = patient.get("/find/results").get_data(as_text=True)
     assert "the typical cost of this treatment is above your budget: ask them for their prices" in html
+
+
+def test_a_misspelt_place_offers_the_places_it_may_mean_as_one_click_answers(patient: FlaskClient) -> None:
+    post(patient, "/find/where", {"location": "Valenciaa", "radius": "100", "unit": "km"})
+    html = patient.get("/find/where").get_data(as_text=True)
+    choice = re.search(r'<button type="submit" name="location" value="([^"]+)"', html)
+    assert choice and "Valencia" in choice.group(1)
+    assert 'name="radius" value="100"' in html
+    response = post(patient, "/find/where", {"location": choice.group(1), "radius": "100", "unit": "km"})
+    assert response.headers["Location"].endswith(("/find/treatment", "/find/where/choose"))
+    assert "Did you mean one of these?" not in patient.get("/find/where").get_data(as_text=True)  # shown once

@@ -116,6 +116,8 @@ def where() -> str | BaseResponse:
             result = services.geocode(text)
         except GeocodeError as error:
             form.location.errors = [_geocode_message(error)]
+            # Offered as one-click answers on the page that shows the error.
+            journey.update(place_suggestions=list(error.suggestions) or None)
         else:
             if result.ambiguous:
                 candidates = [_place_json(place) for place in result.candidates]
@@ -123,7 +125,10 @@ def where() -> str | BaseResponse:
                 return redirect(url_for(".choose_place"))
             journey.update(location_text=text, place=_place_json(result.best), **common)
             return redirect(url_for(".treatment"))
-    return _show_step("patient/where.html", form, "where", step=1)
+    suggestions = answers.get("place_suggestions") if request.method == "GET" else None
+    if suggestions:
+        journey.update(place_suggestions=None)
+    return _show_step("patient/where.html", form, "where", step=1, suggestions=suggestions or [])
 
 
 def _geocode_message(error: GeocodeError) -> str:
