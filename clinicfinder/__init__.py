@@ -74,10 +74,18 @@ def register_errorhandlers(app: Flask) -> None:
 
     def expired_form(error: CSRFError) -> WerkzeugResponse | tuple[str | Response, int]:
         # A form left open too long, or a lost session: send the patient back to the page, not a bare 400.
-        if request.method == "POST" and request.path.startswith("/find/"):
-            flash(_("That page had expired, so nothing was sent. Please answer again."), "error")
-            return redirect(request.path)
-        return render_error(error)
+        if request.method != "POST":
+            return render_error(error)
+        if request.path in ("/find/adjust", "/find/forget"):
+            target = "/find/results"  # where those buttons are
+        elif request.path.startswith("/find/"):
+            target = request.path
+        else:  # the language switch, in every page's header
+            from clinicfinder.language import same_site_path
+
+            target = same_site_path(request.form.get("next"))
+        flash(_("That page had expired, so nothing was sent. Please answer again."), "error")
+        return redirect(target)
 
     app.register_error_handler(CSRFError, expired_form)
 

@@ -31,10 +31,10 @@ def choose() -> Response:
     form = LanguageForm()
     if form.validate_on_submit() and form.language.data in LANGUAGES:
         session[SESSION_KEY] = form.language.data
-    return redirect(_same_site_path(form.next.data))
+    return redirect(same_site_path(form.next.data))
 
 
-def _same_site_path(target: str | None) -> str:
+def same_site_path(target: str | None) -> str:
     # Only a path on this site: never an open redirect.
     parts = urlsplit(target or "/")
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):

@@ -156,7 +156,8 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(patient: F
     response = patient.post("/find/treatment", data={"treatment": "tese"})
     assert response.status_code == 302  # back to the page, with "That page had expired"
     assert journey_answers(patient) == before
-    assert patient.post("/language", data={"language": "es"}).status_code == 400  # elsewhere: a plain 400
+    language = patient.post("/language", data={"language": "es", "next": "/find/budget"})
+    assert language.status_code == 302 and language.headers["Location"].endswith("/find/budget")
 
 
 def test_spanish_pages_speak_spanish_with_spanish_numbers(patient: FlaskClient) -> None:
@@ -243,3 +244,76 @@ def test_a_misspelt_place_offers_the_places_it_may_mean_as_one_click_answers(pat
     response = post(patient, "/find/where", {"location": choice.group(1), "radius": "100", "unit": "km"})
     assert response.headers["Location"].endswith(("/find/treatment", "/find/where/choose"))
     assert "Did you mean one of these?" not in patient.get("/find/where").get_data(as_text=True)  # shown once
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"change": "larger_radius", "radius_km": "nan"},
+        {"change": "larger_radius", "radius_km": "inf"},
+        {"change": "larger_radius", "radius_km": "-50"},
+        {"change": "larger_radius", "radius_km": "1e308"},
+        {"change": "larger_radius", "radius_km": "123.4"},
+        {"change": "higher_budget", "budget": "1e999"},
+        {"change": "higher_budget", "budget": "NaN"},
+        {"change": "higher_budget", "budget": "-100"},
+        {"change": "drop_tables"},
+    ],
+)
+def test_a_tampered_suggestion_changes_nothing_and_breaks_nothing(patient: FlaskClient, data: dict[str, str]) -> None:
+    answer_all(patient)
+    before = journey_answers(patient)
+    response = post(patient, "/find/adjust", data, page="/find/results")
+    assert response.status_code == 302
+    assert journey_answers(patient) == before
+    assert patient.get("/find/results").status_code == 200
+
+
+def test_a_choice_from_a_list_another_window_replaced_is_refused(patient: FlaskClient) -> None:
+    post(patient, "/find/where", {"location": "Springfield", "radius": "50", "unit": "mi"})
+    springfield_page = patient.get("/find/where/choose").get_data(as_text=True)
+    stale_token = TOKEN.search(springfield_page)
+    stale_list = re.search(r'name="list_id"[^>]*value="([^"]+)"', springfield_page) or re.search(
+        r'value="([^"]+)"[^>]*name="list_id"', springfield_page
+    )
+    assert stale_token and stale_list
+    post(patient, "/find/where", {"location": "Portland", "radius": "50", "unit": "mi"})  # the other window
+    response = patient.post(
+        "/find/where/choose", data={"csrf_token": stale_token.group(1), "choice": "0", "list_id": stale_list.group(1)}
+    )
+    assert response.headers["Location"].endswith("/find/where/choose")
+    assert "place" not in journey_answers(patient)
+    assert "The list of places changed in another window." in patient.get("/find/where/choose").get_data(as_text=True)
+
+
+def test_expired_answers_are_announced_not_silently_dropped(patient: FlaskClient, seeded_app: Flask) -> None:
+    answer_all(patient)
+    with seeded_app.app_context():
+        for row in db.session.scalars(select(JourneyAnswers)):
+            row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+    page = patient.get("/find/budget", follow_redirects=True).get_data(as_text=True)
+    assert "Your answers were erased after an hour without activity." in page
+
+
+def test_forget_with_an_expired_page_returns_to_the_results(patient: FlaskClient) -> None:
+    answer_all(patient)
+    response = patient.post("/find/forget", data={"csrf_token": "stale"})
+    assert response.headers["Location"].endswith("/find/results")
+
+
+def test_a_device_location_is_kept_only_to_about_a_kilometre(patient: FlaskClient) -> None:
+    post(
+        patient,
+        "/find/where",
+        {"location": "", "latitude": "41.87812", "longitude": "-87.62979", "radius": "25", "unit": "mi"},
+    )
+    place = journey_answers(patient)["place"]
+    assert (place["latitude"], place["longitude"]) == (41.88, -87.63)  # type: ignore[index]
+
+
+def test_a_rejected_answer_keeps_only_the_forms_own_fields(patient: FlaskClient) -> None:
+    answer_all(patient)
+    post(patient, "/find/budget", {"budget": "lots", "currency": "USD", "junk": "x" * 100_000, "secret": "HIV"})
+    rejected = journey_answers(patient)["rejected"]
+    assert set(rejected["typed"]) <= {"budget", "currency", "include_unpriced"}  # type: ignore[index]

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, FloatField, HiddenField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from clinicfinder.domain import CURRENCIES, Treatment
 
@@ -42,7 +52,7 @@ TREATMENT_EXPLANATIONS = {
 }
 DIAGNOSIS_CHOICES = [
     ("", _l("Prefer not to say / not known")),
-    ("non_obstructive_azoospermia", _l("Non-obstructive azoospermia (no sperm made)")),
+    ("non_obstructive_azoospermia", _l("Non-obstructive azoospermia (little or no sperm made)")),
     ("obstructive_azoospermia", _l("Obstructive azoospermia (a blockage)")),
     ("low_sperm_count", _l("Low sperm count or movement")),
     ("ovulation", _l("Ovulation problems, such as PCOS")),
@@ -90,6 +100,8 @@ class WhereForm(FlaskForm):
 
 class PlaceForm(FlaskForm):
     choice = RadioField(_l("Which place do you mean?"), choices=[], validators=[InputRequired(_l("Choose a place."))])
+    # Which list the choice was made from: another tab may have looked up another place since.
+    list_id = HiddenField()
 
 
 class TreatmentForm(FlaskForm):
@@ -146,12 +158,18 @@ class BudgetForm(FlaskForm):
     include_unpriced = BooleanField(_l("Include clinics that don't publish their prices"), default=True)
 
 
+def _finite(form: FlaskForm, field: FloatField | DecimalField) -> None:
+    # NaN passes every range check; infinities pass some: hidden fields can be tampered with.
+    if field.data is not None and not math.isfinite(float(field.data)):
+        raise StopValidation(_l("Not a number."))
+
+
 class AdjustForm(FlaskForm):
     """A suggestion from the results page: widen the search, raise the budget, include more."""
 
-    change = HiddenField(validators=[DataRequired()])
-    radius_km = FloatField(validators=[Optional()])
-    budget = DecimalField(validators=[Optional()])
+    change = HiddenField(validators=[DataRequired(), AnyOf(["larger_radius", "higher_budget", "include_unpriced"])])
+    radius_km = FloatField(validators=[Optional(), _finite, NumberRange(min=0.1, max=20_000)])
+    budget = DecimalField(validators=[Optional(), _finite, NumberRange(min=Decimal(1), max=Decimal(10_000_000))])
 
 
 class LanguageForm(FlaskForm):

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import session
+from flask import flash, session
+from flask_babel import gettext as _
 from sqlalchemy import delete
 
 from clinicfinder.domain import Treatment
@@ -43,6 +44,10 @@ def _row() -> JourneyAnswers | None:
 
 def load() -> dict[str, Any]:
     row = _row()
+    if row is None and isinstance(session.get(SESSION_KEY), str):
+        # The cookie still points at answers that have expired (or been purged): say so once.
+        session.pop(SESSION_KEY)
+        flash(_("Your answers were erased after an hour without activity. Please answer again."), "error")
     return dict(row.answers) if row is not None else {}
 
 
@@ -66,11 +71,10 @@ def update(**changes: Any) -> dict[str, Any]:
 
 
 def forget() -> None:
-    row = _row()
-    if row is not None:
-        db.session.delete(row)
+    journey_id = session.pop(SESSION_KEY, None)
+    if isinstance(journey_id, str):  # expired or not: erase now, not at the next purge
+        db.session.execute(delete(JourneyAnswers).where(JourneyAnswers.id == journey_id))
         db.session.commit()
-    session.pop(SESSION_KEY, None)
 
 
 def purge_expired() -> int:

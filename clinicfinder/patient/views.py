@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from clinicfinder.models import Clinic
 from clinicfinder.patient import journey
 from clinicfinder.patient.forms import (
     DIAGNOSIS_CHOICES,
+    RADIUS_CHOICES,
     SITUATION_CHOICES,
     TREATMENT_CHOICES,
     TREATMENT_EXPLANATIONS,
@@ -56,19 +58,23 @@ def landing() -> str:
 
 def _place_json(place: Place) -> dict[str, Any]:
     return {
-        "label": _localized_label(place),
+        "label": place.label,
         "latitude": place.latitude,
         "longitude": place.longitude,
         "country": place.country,
+        "country_name": place.country_name,
     }
 
 
-def _localized_label(place: Place) -> str:
-    """The gazetteer names countries in English; a Spanish page says "España"."""
-    label = place.label
-    country: str | None = Locale.parse(LOCALES.get(current_language(), "en_US")).territories.get(place.country)
-    if country and label.endswith(place.country_name):
-        return label[: -len(place.country_name)] + country
+def place_label(place: dict[str, Any]) -> str:
+    """A stored place as the page's language writes it: the gazetteer names countries in English."""
+    if place.get("device"):
+        return str(_("Your location"))
+    label = str(place["label"])
+    english = place.get("country_name")
+    country: str | None = Locale.parse(LOCALES.get(current_language(), "en_US")).territories.get(place.get("country"))
+    if english and country and label.endswith(english):
+        return label[: -len(english)] + country
     return label
 
 
@@ -79,7 +85,8 @@ def _show_step(template: str, form: FlaskForm, name: str, **context: Any) -> str
     "confirm form resubmission" page, and what the patient typed is shown again.
     """
     if request.method == "POST":  # only reached when the answer was rejected
-        typed = {name: value for name, value in request.form.items() if name != "csrf_token"}
+        fields = {field.name for field in form if field.type != "CSRFTokenField"}
+        typed = {name: value[:500] for name, value in request.form.items() if name in fields}
         errors = {field.name: [str(message) for message in field.errors] for field in form if field.errors}
         journey.update(rejected={"step": name, "typed": typed, "errors": errors})
         return redirect(request.path)
@@ -107,8 +114,9 @@ def where() -> str | BaseResponse:
     if form.validate_on_submit():
         common = {"radius": form.radius.data, "unit": form.unit.data, "candidates": None}
         if form.has_coordinates() and not (form.location.data or "").strip():
-            place = {"label": _("Your location"), "latitude": float(form.latitude.data),
-                     "longitude": float(form.longitude.data)}  # fmt: skip
+            # About a kilometre is all a search needs; a home's exact position is not kept.
+            place = {"device": True, "latitude": round(float(form.latitude.data), 2),
+                     "longitude": round(float(form.longitude.data), 2)}  # fmt: skip
             journey.update(location_text=None, place=place, **common)
             return redirect(url_for(".treatment"))
         text = form.location.data.strip()
@@ -121,7 +129,8 @@ def where() -> str | BaseResponse:
         else:
             if result.ambiguous:
                 candidates = [_place_json(place) for place in result.candidates]
-                journey.update(location_text=text, **{**common, "candidates": candidates})
+                common["candidates"] = {"id": secrets.token_urlsafe(8), "places": candidates}
+                journey.update(location_text=text, **common)
                 return redirect(url_for(".choose_place"))
             journey.update(location_text=text, place=_place_json(result.best), **common)
             return redirect(url_for(".treatment"))
@@ -140,14 +149,17 @@ def _geocode_message(error: GeocodeError) -> str:
 @blueprint.route("/find/where/choose", methods=["GET", "POST"])
 def choose_place() -> str | BaseResponse:
     answers = journey.load()
-    candidates = answers.get("candidates")
-    if not candidates:
+    listing = answers.get("candidates")
+    if not listing:
         return redirect(url_for(".where"))
-    form = PlaceForm()
-    form.choice.choices = [(str(number), place["label"]) for number, place in enumerate(candidates)]
+    candidates = listing["places"]
+    form = PlaceForm(list_id=listing["id"])
+    form.choice.choices = [(str(number), place_label(place)) for number, place in enumerate(candidates)]
     if form.validate_on_submit():
-        place = candidates[int(form.choice.data)]
-        journey.update(place=place, candidates=None)
+        if form.list_id.data != listing["id"]:
+            flash(_("The list of places changed in another window. Please choose again."), "error")
+            return redirect(url_for(".choose_place"))
+        journey.update(place=candidates[int(form.choice.data)], candidates=None, rejected=None)
         return redirect(url_for(".treatment"))
     return _show_step("patient/choose_place.html", form, "choose_place", step=1, typed=answers.get("location_text", ""))
 
@@ -203,6 +215,7 @@ def results() -> str | BaseResponse:
         "patient/results.html",
         outcome=outcome,
         answers=answers,
+        place=place_label(answers["place"]),
         query=query,
         treatment_names=dict(TREATMENT_CHOICES),
         diagnosis_names=dict(DIAGNOSIS_CHOICES),
@@ -226,7 +239,9 @@ def adjust() -> BaseResponse:
                 journey.update(radius="anywhere")
             else:
                 factor = KM_PER_MILE if answers.get("unit") == "mi" else 1.0
-                journey.update(radius=str(round(radius_km / factor)))
+                radius = str(round(radius_km / factor))
+                if radius in RADIUS_CHOICES:  # only the radii the suggestions offer
+                    journey.update(radius=radius)
         elif change == "higher_budget" and form.budget.data is not None:
             journey.update(budget=str(form.budget.data.quantize(Decimal(1))))
         elif change == "include_unpriced":
