@@ -8,9 +8,10 @@ never stored as a guess.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -148,6 +149,31 @@ class AccreditationKind(enum.StrEnum):
 CDC_VERIFIED_LAB = "verified"
 # The society CDC reports membership of; the CSV gives it its own column.
 SART_SOCIETY = "SART"
+
+
+class AccreditationRows(NamedTuple):
+    """A clinic's accreditation rows, sorted the way clinics.csv has them in columns."""
+
+    verified: Any | None  # the register's "verified lab accreditation" flag
+    sart: Any | None  # SART membership, yes or no
+    bodies: list[Any]  # named lab accreditation bodies
+    societies: list[Any]  # other professional societies
+
+
+def sort_accreditations(rows: Iterable[Any]) -> AccreditationRows:
+    """Works on ORM rows and on plain result rows alike (anything with kind, body, status…)."""
+    sorted_rows = AccreditationRows(None, None, [], [])
+    verified = sart = None
+    for row in rows:
+        if row.kind is AccreditationKind.LAB and row.body == CDC_VERIFIED_LAB:
+            verified = row
+        elif row.kind is AccreditationKind.LAB:
+            sorted_rows.bodies.append(row)
+        elif row.body == SART_SOCIETY:
+            sart = row
+        else:
+            sorted_rows.societies.append(row)
+    return sorted_rows._replace(verified=verified, sart=sart)
 
 
 class Accreditation(ProvenanceMixin, Model):

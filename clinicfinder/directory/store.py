@@ -36,6 +36,7 @@ from clinicfinder.models import (
     MaleFactorFact,
     OutcomeFigure,
     TreatmentOffer,
+    sort_accreditations,
     utcnow,
 )
 
@@ -302,21 +303,14 @@ def _accreditations_record(clinic: Clinic) -> Accreditations | None:
     if not clinic.accreditations:
         return None
     first = clinic.accreditations[0]
-    lab = sart = None
-    bodies: list[str] = []
-    others: list[str] = []
-    for row in clinic.accreditations:
-        if row.kind is AccreditationKind.LAB:
-            if row.body == CDC_VERIFIED_LAB:
-                lab = row.status
-            else:
-                bodies.append(row.body)
-        elif row.body == SART_SOCIETY:
-            sart = row.status
-        else:
-            others.append(row.body)
-    provenance = Provenance(first.source, first.as_of)
-    return Accreditations(lab, tuple(sorted(bodies)), sart, tuple(sorted(others)), provenance)
+    rows = sort_accreditations(clinic.accreditations)
+    return Accreditations(
+        verified_lab_accreditation=rows.verified.status if rows.verified else None,
+        bodies=tuple(sorted(row.body for row in rows.bodies)),
+        sart_member=rows.sart.status if rows.sart else None,
+        other_memberships=tuple(sorted(row.body for row in rows.societies)),
+        provenance=Provenance(first.source, first.as_of),
+    )
 
 
 def _male_factor_record(clinic: Clinic) -> MaleFactor | None:

@@ -19,16 +19,14 @@ from clinicfinder.matching.criteria import SURGICAL_SPERM_RETRIEVAL
 from clinicfinder.matching.facts import ClinicFacts, Fact, Offer, Outcomes
 from clinicfinder.matching.money import Money
 from clinicfinder.models import (
-    CDC_VERIFIED_LAB,
-    SART_SOCIETY,
     Accreditation,
-    AccreditationKind,
     Clinic,
     ClinicLanguage,
     DirectoryState,
     MaleFactorFact,
     OutcomeFigure,
     TreatmentOffer,
+    sort_accreditations,
 )
 
 # Keeps every IN (...) list well under SQLite's and PostgreSQL's parameter limits.
@@ -197,18 +195,11 @@ class ClinicRepository:
 
 def _accreditation_facts(rows: Iterable[Any]) -> dict[str, Fact[Any]]:
     facts: dict[str, Fact[Any]] = {}
-    bodies: list[Any] = []
-    societies: list[Any] = []
-    for row in rows:
-        if row.kind is AccreditationKind.LAB and row.body == CDC_VERIFIED_LAB:
-            facts["verified"] = Fact(row.status, row.source, row.as_of)
-        elif row.kind is AccreditationKind.LAB:
-            bodies.append(row)
-        elif row.body == SART_SOCIETY:
-            facts["sart"] = Fact(row.status, row.source, row.as_of)
-        else:
-            societies.append(row)
-    for key, group in (("bodies", bodies), ("societies", societies)):
+    grouped = sort_accreditations(rows)
+    for key, row in (("verified", grouped.verified), ("sart", grouped.sart)):
+        if row is not None:
+            facts[key] = Fact(row.status, row.source, row.as_of)
+    for key, group in (("bodies", grouped.bodies), ("societies", grouped.societies)):
         held = [row for row in group if row.status is AccreditationStatus.YES]
         if held:
             facts[key] = Fact(tuple(sorted(row.body for row in held)), held[0].source, held[0].as_of)
