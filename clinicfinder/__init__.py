@@ -163,8 +163,9 @@ def register_logging(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from clinicfinder.cli import clinics_cli, mailsink_command, worker_command
+    from clinicfinder.cli import clinics_cli, journeys_cli, mailsink_command, worker_command
 
     app.cli.add_command(clinics_cli)
+    app.cli.add_command(journeys_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(mailsink_command)

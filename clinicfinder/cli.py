@@ -73,6 +73,18 @@ def seed_command(path: Path) -> None:
     _import(path, dry_run=False)
 
 
+journeys_cli = click.Group("journeys", help="Patients' answers held between the steps.")
+
+
+@journeys_cli.command("purge")
+@with_appcontext
+def purge_journeys_command() -> None:
+    """Delete every answer set idle for more than an hour (the worker also does this every 10 minutes)."""
+    from clinicfinder.patient import journey
+
+    click.echo(f"{journey.purge_expired()} expired answer set(s) deleted")
+
+
 @click.command("mailsink")
 @with_appcontext
 def mailsink_command() -> None:

@@ -192,7 +192,9 @@ def test_idle_answers_expire_and_are_purged(patient: FlaskClient, seeded_app: Fl
         for row in db.session.scalars(select(JourneyAnswers)):
             row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()
-        assert journey.purge_expired() == 1
+    result = seeded_app.test_cli_runner().invoke(args=["journeys", "purge"])
+    assert "1 expired answer set(s) deleted" in result.output
+    with seeded_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(JourneyAnswers)) == 0
     assert patient.get("/find/results").headers["Location"].endswith("/find/where")
 
