@@ -104,28 +104,6 @@ def register_template_context(app: Flask) -> None:
             "place_data_credit": services.services().geocoder_attribution,
         }
 
-    app.jinja_env.globals["chart_x"] = _chart_x
-    app.jinja_env.globals["distance_marks"] = _distance_marks
-
-
-def _distance_marks(distances: list[float], far: float, width: float) -> list[tuple[int, float, float | None]]:
-    """(rank, x, label y) for each clinic on the distance view; a label that would overlap is left out."""
-    rows = (30.0, 19.0, 8.0)
-    last_in_row: dict[float, float] = {}
-    marks = []
-    for rank, distance in enumerate(distances, start=1):
-        x = round(20 + min(distance / far, 1.0) * (width - 40), 1)
-        row = next((y for y in rows if x - last_in_row.get(y, -100.0) >= 16), None)
-        if row is not None:
-            last_in_row[row] = x
-        marks.append((rank, x, row))
-    return marks
-
-
-def _chart_x(value: object, top: float, width: float) -> float:
-    """Where an amount falls on a chart `width` wide whose scale ends at `top` (8 px margins)."""
-    return round(8 + float(str(value)) / top * (width - 16), 1)
-
 
 def register_security_headers(app: Flask) -> None:
     @app.after_request

@@ -101,6 +101,16 @@ class GeocodeParams:
 
 
 @dataclass(frozen=True)
+class ClinicParams:
+    treatment: Treatment | None  # None: only the treatment-independent criteria (the gates)
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> ClinicParams:
+        treatment = _Params(args, ("treatment",)).choice("treatment", tuple(t.value for t in Treatment))
+        return cls(None if treatment is None else Treatment(treatment))
+
+
+@dataclass(frozen=True)
 class SearchParams:
     location: str | None
     latitude: float | None

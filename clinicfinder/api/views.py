@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from clinicfinder import services
 from clinicfinder.api import serialize
 from clinicfinder.api.openapi import openapi_document
-from clinicfinder.api.schemas import ApiError, GeocodeParams, SearchParams
+from clinicfinder.api.schemas import ApiError, ClinicParams, GeocodeParams, SearchParams
 from clinicfinder.domain import Treatment
 from clinicfinder.geo import GeocodeError
 from clinicfinder.matching.criteria import Context, evaluate
@@ -110,16 +110,7 @@ def search() -> dict[str, Any]:
 
 @blueprint.get("/clinics/<clinic_id>")
 def clinic(clinic_id: str) -> dict[str, Any]:
-    treatment_code = (request.args.get("treatment") or "").strip().lower()
-    unknown = set(request.args) - {"treatment"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ApiError(name, f"Unknown parameter {name!r}; known parameters: treatment")
-    try:
-        treatment = Treatment(treatment_code) if treatment_code else None
-    except ValueError:
-        codes = ", ".join(t.value for t in Treatment)
-        raise ApiError("treatment", f"treatment must be one of {codes}, got {treatment_code!r}.") from None
+    treatment = ClinicParams.parse(request.args).treatment
     facts = services.clinic_facts(clinic_id)
     if facts is None:
         raise ApiError("clinic_id", f"No clinic has the id {clinic_id!r}.", status=404)

@@ -9,7 +9,6 @@ list what we could not check), a scored criterion that is unknown earns no point
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +18,7 @@ from typing import Any
 from clinicfinder.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
 from clinicfinder.i18n import N_, Text, text_for
 from clinicfinder.matching.facts import ClinicFacts, Fact
+from clinicfinder.matching.rounding import half_up
 
 SURGICAL_SPERM_RETRIEVAL = frozenset({Treatment.TESE, Treatment.MICRO_TESE})
 STATUS_NAMES: Mapping[ClinicStatus, str] = {
@@ -399,7 +399,7 @@ class _ResultBuilder:
             outcome=outcome,
             detail=detail,
             evidence=evidence,
-            points=math.floor(self._max_points * share * 100 + 0.5) / 100,  # as index.half_up
+            points=half_up(self._max_points * share, 2),
             max_points=self._max_points,
         )
 

@@ -25,9 +25,10 @@ from clinicfinder.i18n import KM_PER_MILE, N_, Text, text_for
 from clinicfinder.matching.criteria import Context, CriterionResult, Outcome, QualityPolicy, evaluate
 from clinicfinder.matching.estimates import CostReference
 from clinicfinder.matching.facts import ClinicFacts, Offer
-from clinicfinder.matching.index import DirectoryIndex, Scores, half_up, score_columns
+from clinicfinder.matching.index import DirectoryIndex, Scores, score_columns
 from clinicfinder.matching.money import ExchangeRates, Money
 from clinicfinder.matching.pricing import BudgetFit, PriceAssessment, PriceKind, assess_price
+from clinicfinder.matching.rounding import half_up
 
 ANYWHERE_REFERENCE_KM = 1000.0
 ENOUGH_RESULTS = 3
@@ -107,7 +108,6 @@ class SearchOutcome:
     considered: int  # clinics within the radius
     excluded: dict[Exclusion, int]
     suggestions: tuple[Suggestion, ...] = ()
-    rates_as_of: date | None = None
 
     @property
     def fewer_than_enough(self) -> bool:
@@ -246,7 +246,6 @@ class Matcher:
             total=len(fits),
             considered=len(scores.positions),
             excluded=excluded,
-            rates_as_of=self.rates.as_of,
         )
         if not outcome.fewer_than_enough:
             return outcome
@@ -273,9 +272,9 @@ class Matcher:
             return Exclusion.NO_PUBLISHED_PRICE
         scored = [criterion for criterion in criteria if not criterion.gate]
         available = sum(criterion.max_points for criterion in scored) or 1.0
-        quality = _half_up(100.0 * sum(criterion.points for criterion in scored) / available, 1)
+        quality = half_up(100.0 * sum(criterion.points for criterion in scored) / available, 1)
         reference = query.radius_km or ANYWHERE_REFERENCE_KM
-        penalty = _half_up(self.policy.distance_points * min(distance_km / reference, 1.0), 1)
+        penalty = half_up(self.policy.distance_points * min(distance_km / reference, 1.0), 1)
         return RankedClinic(
             explanation=_ranking_explanation(query, criteria, quality, penalty, distance_km),
             clinic=clinic,
@@ -286,7 +285,7 @@ class Matcher:
             price=price,
             quality=quality,
             distance_penalty=penalty,
-            score=_half_up(quality - penalty, 2),
+            score=half_up(quality - penalty, 2),
         )
 
     def score(self, query: SearchQuery, index: DirectoryIndex, radius_km: float | None) -> Scores:
@@ -367,10 +366,6 @@ def _ranking_explanation(
     distance = t.distance(distance_km, query.distance_unit)
     parts.append(t.gettext("minus {points} for distance ({distance})", points=t.number(penalty), distance=distance))
     return "; ".join(parts) + "."
-
-
-def _half_up(value: float, digits: int) -> float:
-    return float(half_up(np.float64(value), digits))  # type: ignore[arg-type]
 
 
 def _with_rank(result: RankedClinic, rank: int) -> RankedClinic:

@@ -28,6 +28,7 @@ from clinicfinder.geo.distance import EARTH_RADIUS_KM, bounding_box, geodesic_km
 from clinicfinder.matching.criteria import SURGICAL_SPERM_RETRIEVAL, QualityPolicy, applicable
 from clinicfinder.matching.facts import ClinicFacts
 from clinicfinder.matching.money import ExchangeRates
+from clinicfinder.matching.rounding import half_up_array
 
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
@@ -221,7 +222,7 @@ def score_columns(
     points += weights["treatment_confirmed"] * (availability == _YES)
     if treatment in SURGICAL_SPERM_RETRIEVAL:
         yes = sum((index.male_factor[m][take] == _YES).astype(np.float64) for m in MaleFactorCapability)
-        points += half_up(weights["male_factor"] * yes / len(MaleFactorCapability), 2)
+        points += half_up_array(weights["male_factor"] * yes / len(MaleFactorCapability), 2)
     points += weights["society_membership"] * index.society_member[take]
     points += weights["volume_tier"] * np.where(
         cycles >= policy.high_volume_cycles,
@@ -236,13 +237,6 @@ def score_columns(
     if spoken is not None:
         points += weights["language"] * spoken[take]
     available = sum(weights[code] for code in codes) or 1.0
-    quality = half_up(100.0 * points / available, 1)
-    penalty = half_up(policy.distance_points * np.minimum(distances / radius_km, 1.0), 1)
-    return Scores(take, distances, exclusion, quality, penalty, half_up(quality - penalty, 2), price)
-
-
-def half_up(value: Floats, digits: int) -> Floats:
-    """The one rounding of scores, shared with `engine` so both give the same float, bit for bit."""
-    scale = 10.0**digits
-    rounded: Floats = np.floor(value * scale + 0.5) / scale
-    return rounded
+    quality = half_up_array(100.0 * points / available, 1)
+    penalty = half_up_array(policy.distance_points * np.minimum(distances / radius_km, 1.0), 1)
+    return Scores(take, distances, exclusion, quality, penalty, half_up_array(quality - penalty, 2), price)

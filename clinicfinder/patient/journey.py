@@ -25,7 +25,6 @@ from clinicfinder.models import JourneyAnswers
 
 SESSION_KEY = "journey"
 IDLE_LIFETIME = timedelta(hours=1)
-STEPS = ("where", "treatment", "budget")
 
 
 def _now() -> datetime:
@@ -94,11 +93,20 @@ def first_missing_step(answers: dict[str, Any]) -> str | None:
     return None
 
 
+def _km_per_unit(answers: dict[str, Any]) -> float:
+    return KM_PER_MILE if answers.get("unit") == "mi" else 1.0
+
+
 def radius_km(answers: dict[str, Any]) -> float | None:
     radius = answers.get("radius", "50")
     if radius == "anywhere":
         return None
-    return float(radius) * (KM_PER_MILE if answers.get("unit") == "mi" else 1.0)
+    return float(radius) * _km_per_unit(answers)
+
+
+def radius_in_unit(kilometres: float, answers: dict[str, Any]) -> str:
+    """A radius in km as the answers store it: whole units of the patient's own unit."""
+    return str(round(kilometres / _km_per_unit(answers)))
 
 
 def search_query(answers: dict[str, Any], language: str) -> SearchQuery:

@@ -18,11 +18,11 @@ from clinicfinder import services
 from clinicfinder.domain import ClinicStatus
 from clinicfinder.extensions import db
 from clinicfinder.geo import GeocodeError, Place
-from clinicfinder.i18n import KM_PER_MILE, LOCALES
+from clinicfinder.i18n import LOCALES
 from clinicfinder.language import current_language
 from clinicfinder.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.models import Clinic
-from clinicfinder.patient import journey
+from clinicfinder.patient import charts, journey
 from clinicfinder.patient.forms import (
     DIAGNOSIS_CHOICES,
     RADIUS_CHOICES,
@@ -38,6 +38,8 @@ from clinicfinder.patient.forms import (
 )
 
 blueprint = Blueprint("patient", __name__)
+blueprint.add_app_template_global(charts.chart_x, "chart_x")
+blueprint.add_app_template_global(charts.distance_marks, "distance_marks")
 
 DEFAULT_UNIT = {"en": "mi", "es": "km"}
 DEFAULT_CURRENCY = {"en": "USD", "es": "EUR"}
@@ -220,7 +222,6 @@ def results() -> str | BaseResponse:
         treatment_names=dict(TREATMENT_CHOICES),
         diagnosis_names=dict(DIAGNOSIS_CHOICES),
         situation_names=dict(SITUATION_CHOICES),
-        adjust_form=AdjustForm(),
         cost_items={key: _(name) for key, name in COST_ITEM_NAMES.items()},
         forget_form=ForgetForm(),
     )
@@ -238,8 +239,7 @@ def adjust() -> BaseResponse:
             if radius_km is None:
                 journey.update(radius="anywhere")
             else:
-                factor = KM_PER_MILE if answers.get("unit") == "mi" else 1.0
-                radius = str(round(radius_km / factor))
+                radius = journey.radius_in_unit(radius_km, answers)
                 if radius in RADIUS_CHOICES:  # only the radii the suggestions offer
                     journey.update(radius=radius)
         elif change == "higher_budget" and form.budget.data is not None:
