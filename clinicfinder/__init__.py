@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from clinicfinder import services
 from clinicfinder.config import PROJECT_ROOT, Settings
-from clinicfinder.extensions import babel, csrf, db, mail, migrate, queue
+from clinicfinder.extensions import babel, csrf, db, limiter, mail, migrate, queue
 from clinicfinder.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     queue.init_app(app)
+    limiter.init_app(app)
     from clinicfinder.language import select_locale
 
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS_DIR))

@@ -6,6 +6,8 @@ import sqlite3
 from typing import Any
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -36,6 +38,8 @@ mail = Mail()
 csrf = CSRFProtect()
 queue = JobQueue()
 babel = Babel()
+# Limits are declared per view; storage is RATELIMIT_STORAGE_URI (memory://, or redis:// when scaled out).
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
 @event.listens_for(Engine, "connect")
