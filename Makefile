@@ -51,7 +51,7 @@ translations: $(CATALOGUES)
 # After changing patient-facing text: refresh the template and the .po files, then translate.
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output --omit-header -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --omit-header --width 120
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete --width 120
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CATALOGUES)

@@ -55,9 +55,11 @@ def register_blueprints(app: Flask) -> None:
     from clinicfinder.api.views import blueprint as api
     from clinicfinder.health import blueprint as health
     from clinicfinder.language import blueprint as language
+    from clinicfinder.patient.report_views import blueprint as report
     from clinicfinder.patient.views import blueprint as patient
 
     app.register_blueprint(patient)
+    app.register_blueprint(report)
     app.register_blueprint(language)
     app.register_blueprint(api)
     app.register_blueprint(health)
@@ -142,9 +144,10 @@ def register_logging(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from clinicfinder.cli import clinics_cli, journeys_cli, mailsink_command, worker_command
+    from clinicfinder.cli import clinics_cli, journeys_cli, mailsink_command, reports_cli, worker_command
 
     app.cli.add_command(clinics_cli)
     app.cli.add_command(journeys_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(mailsink_command)

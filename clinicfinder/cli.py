@@ -85,6 +85,25 @@ def purge_journeys_command() -> None:
     click.echo(f"{journey.purge_expired()} expired answer set(s) deleted")
 
 
+reports_cli = click.Group("reports", help="Emailed reports: their job records and PDFs.")
+
+
+@reports_cli.command("purge")
+@with_appcontext
+def purge_reports_command() -> None:
+    """Delete unconfirmed requests' answers, requests older than REPORT_RETENTION_DAYS, and stray PDFs.
+
+    The worker does the same every minute; this is for a machine where no worker runs.
+    """
+    from clinicfinder.reports import delivery
+
+    counts = delivery.purge()
+    click.echo(
+        f"{counts['expired']} unconfirmed request(s) expired, {counts['deleted']} old request(s) deleted, "
+        f"{counts['files']} PDF file(s) removed"
+    )
+
+
 @click.command("mailsink")
 @with_appcontext
 def mailsink_command() -> None:

@@ -36,6 +36,14 @@ class Settings:
     queue_url: str
     reports_dir: Path
     report_retention_days: int
+    # Emailed reports: double opt-in, how long the confirmation link lives, retries, abuse limits.
+    report_double_opt_in: bool
+    report_confirm_hours: int
+    report_max_attempts: int
+    report_retry_seconds: float
+    report_lease_seconds: float
+    report_limit_per_address: int
+    report_limit_per_ip: str
     mail_server: str
     # True when MAIL_SERVER is not set: `make run` then starts the local SMTP server itself.
     local_mail_server: bool
@@ -46,6 +54,8 @@ class Settings:
     mail_password: str | None
     mail_default_sender: str
     mail_timeout_seconds: float
+    # A CA bundle to trust instead of the system's (a private relay's own CA; the TLS tests).
+    mail_ca_file: str | None
     maildir: Path
     ratelimit_storage_uri: str
     port: int
@@ -78,6 +88,13 @@ class Settings:
             queue_url=reader.url("QUEUE_URL", f"sqlite:///{instance_dir / 'queue.db'}", ("sqlite", "redis")),
             reports_dir=Path(env.get("REPORTS_DIR") or PROJECT_ROOT / "reports"),
             report_retention_days=reader.integer("REPORT_RETENTION_DAYS", 7, minimum=0, maximum=365),
+            report_double_opt_in=reader.boolean("REPORT_DOUBLE_OPT_IN", True),
+            report_confirm_hours=reader.integer("REPORT_CONFIRM_HOURS", 24, minimum=1, maximum=24 * 7),
+            report_max_attempts=reader.integer("REPORT_MAX_ATTEMPTS", 10, minimum=1, maximum=100),
+            report_retry_seconds=reader.number("REPORT_RETRY_SECONDS", 30.0, minimum=0.1),
+            report_lease_seconds=reader.number("REPORT_LEASE_SECONDS", 300.0, minimum=1.0),
+            report_limit_per_address=reader.integer("REPORT_LIMIT_PER_ADDRESS", 3, minimum=1, maximum=1000),
+            report_limit_per_ip=env.get("REPORT_LIMIT_PER_IP") or "20 per hour",
             mail_server=env.get("MAIL_SERVER") or "127.0.0.1",
             local_mail_server=not env.get("MAIL_SERVER"),
             mail_port=reader.integer("MAIL_PORT", 8025, minimum=1, maximum=65535),
@@ -87,6 +104,7 @@ class Settings:
             mail_password=env.get("MAIL_PASSWORD") or None,
             mail_default_sender=env.get("MAIL_DEFAULT_SENDER") or "ClinicFinder <reports@clinicfinder.localhost>",
             mail_timeout_seconds=reader.number("MAIL_TIMEOUT", 10.0, minimum=0.1),
+            mail_ca_file=env.get("MAIL_CA_FILE") or None,
             maildir=Path(env.get("MAILDIR") or instance_dir / "maildir"),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             port=port,
@@ -106,6 +124,13 @@ class Settings:
             "QUEUE_URL": self.queue_url,
             "REPORTS_DIR": str(self.reports_dir),
             "REPORT_RETENTION_DAYS": self.report_retention_days,
+            "REPORT_DOUBLE_OPT_IN": self.report_double_opt_in,
+            "REPORT_CONFIRM_HOURS": self.report_confirm_hours,
+            "REPORT_MAX_ATTEMPTS": self.report_max_attempts,
+            "REPORT_RETRY_SECONDS": self.report_retry_seconds,
+            "REPORT_LEASE_SECONDS": self.report_lease_seconds,
+            "REPORT_LIMIT_PER_ADDRESS": self.report_limit_per_address,
+            "REPORT_LIMIT_PER_IP": self.report_limit_per_ip,
             "MAIL_SERVER": self.mail_server,
             "MAIL_PORT": self.mail_port,
             "MAIL_USE_TLS": self.mail_use_tls,
@@ -114,6 +139,7 @@ class Settings:
             "MAIL_PASSWORD": self.mail_password,
             "MAIL_DEFAULT_SENDER": self.mail_default_sender,
             "MAIL_TIMEOUT": self.mail_timeout_seconds,
+            "MAIL_CA_FILE": self.mail_ca_file,
             # Flask-Mail would silently drop mail under TESTING; our tests talk to a real SMTP server.
             "MAIL_SUPPRESS_SEND": False,
             "MAILDIR": str(self.maildir),

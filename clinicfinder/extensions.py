@@ -8,7 +8,6 @@ from typing import Any
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 from clinicfinder.jobs import JobQueue
+from clinicfinder.mailer import SecureMail
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-mail = Mail()
+mail = SecureMail()  # Flask-Mail, with TLS verification and a timeout
 csrf = CSRFProtect()
 queue = JobQueue()
 babel = Babel()

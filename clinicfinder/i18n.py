@@ -38,6 +38,10 @@ class Text:
     _catalogue: gettext.NullTranslations
 
     @property
+    def catalogue(self) -> gettext.NullTranslations:
+        return self._catalogue
+
+    @property
     def locale(self) -> str:
         return LOCALES.get(self.language, "en_US")
 

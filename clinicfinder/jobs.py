@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from huey import RedisHuey, SqliteHuey, crontab
-from huey.api import Huey
+from huey.api import Huey, TaskWrapper
 from huey.constants import EmptyData
 
 if TYPE_CHECKING:
@@ -36,11 +36,20 @@ def make_huey(queue_url: str) -> Huey:
 class JobQueue:
     def __init__(self) -> None:
         self._huey: Huey | None = None
+        self._tasks: dict[str, TaskWrapper] = {}
 
     def init_app(self, app: Flask) -> None:
         self._huey = make_huey(app.config["QUEUE_URL"])
-        _register_tasks(self._huey, app)
+        self._tasks = _register_tasks(self._huey, app)
         app.extensions["queue"] = self
+
+    def enqueue(self, task: str, job_id: str, delay: float | None = None) -> None:
+        """Queue a job by name with one id as its only argument, now or after `delay` seconds."""
+        wrapper = self._tasks[task]
+        if delay:
+            wrapper.schedule((job_id,), delay=delay)
+        else:
+            wrapper(job_id)
 
     @property
     def huey(self) -> Huey:
@@ -59,10 +68,29 @@ class JobQueue:
         }
 
 
-def _register_tasks(huey: Huey, app: Flask) -> None:
+def _register_tasks(huey: Huey, app: Flask) -> dict[str, TaskWrapper]:
+    from clinicfinder.reports import delivery
+
     @huey.periodic_task(crontab(minute="*"))
     def worker_heartbeat() -> None:
         huey.storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
+
+    @huey.task()
+    def send_confirmation(report_id: str) -> None:
+        with app.app_context():
+            delivery.send_confirmation(report_id)
+
+    @huey.task()
+    def deliver_report(report_id: str) -> None:
+        with app.app_context():
+            delivery.deliver_report(report_id)
+
+    @huey.periodic_task(crontab(minute="*"))
+    def sweep_reports() -> None:
+        """Hand out again what a dead worker or a lost message left, and delete what has expired."""
+        with app.app_context():
+            delivery.sweep()
+            delivery.purge()
 
     @huey.periodic_task(crontab(minute="*/10"))
     def purge_expired_answers() -> None:
@@ -71,3 +99,5 @@ def _register_tasks(huey: Huey, app: Flask) -> None:
 
         with app.app_context():
             journey.purge_expired()
+
+    return {"send_confirmation": send_confirmation, "deliver_report": deliver_report}

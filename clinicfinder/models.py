@@ -252,31 +252,43 @@ class User(Model):
 
 
 class ReportStatus(enum.StrEnum):
-    AWAITING_CONFIRMATION = "awaiting_confirmation"
-    QUEUED = "queued"
-    MAKING = "making"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # the confirmation email is on its way or unanswered
+    QUEUED = "queued"  # confirmed; waiting for a worker (again, after a failed attempt)
+    MAKING = "making"  # a worker has claimed it: rendering and sending
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # gave up after the last retry; the patient is told on the status page
+    EXPIRED = "expired"  # the confirmation link was never used
 
 
 class ReportRequest(Model):
-    """A patient's request for a report. The answers and the address are deleted once sent."""
+    """A patient's request for an emailed report: the job record the worker reloads by id.
+
+    The answers and the address live here only until the report is sent (or the request
+    expires); the keyed hash of the address stays until REPORT_RETENTION_DAYS for rate
+    limiting. The queue itself carries nothing but this row's id.
+    """
 
     __tablename__ = "report_requests"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # random UUID, never sequential
-    status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus))
+    status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus), index=True)
     locale: Mapped[str] = mapped_column(sa.String(8))
     answers: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     recipient: Mapped[str | None] = mapped_column(sa.String(254))
     # Keyed hash of the normalised address, kept for rate limiting after the address is gone.
     recipient_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # An exception's class and SMTP code only: a server's message can quote the address.
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirm_by: Mapped[datetime] = mapped_column(UTCDateTime())  # the confirmation link's deadline
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when a worker claims the job; a claim older than the lease means the worker died.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the whole row goes then
 
 
 class DirectoryState(Model):

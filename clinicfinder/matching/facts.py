@@ -57,6 +57,7 @@ class ClinicFacts:
     phone: str | None = None
     email: str | None = None
     website: str | None = None
+    description: str | None = None  # the clinic's own words: plain text, shown escaped
     outcomes: Outcomes | None = None
     verified_lab_accreditation: Fact[AccreditationStatus] | None = None
     accreditation_bodies: Fact[tuple[str, ...]] | None = None

@@ -48,6 +48,7 @@ _CLINIC_COLUMNS = (
     Clinic.phone,
     Clinic.email,
     Clinic.website,
+    Clinic.description,
 )
 
 
@@ -113,6 +114,7 @@ class ClinicRepository:
                 phone=row.phone,
                 email=row.email,
                 website=row.website,
+                description=row.description,
                 outcomes=outcomes.get(row.id),
                 verified_lab_accreditation=lab.get("verified"),
                 accreditation_bodies=lab.get("bodies"),

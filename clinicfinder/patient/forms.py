@@ -6,6 +6,7 @@ import math
 import re
 from decimal import Decimal
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, FloatField, HiddenField, RadioField, SelectField, StringField
@@ -20,53 +21,17 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from clinicfinder.domain import CURRENCIES, Treatment
+from clinicfinder import vocabulary
+from clinicfinder.domain import CURRENCIES
+from clinicfinder.vocabulary import DIAGNOSIS_LABELS, SITUATION_LABELS, TREATMENT_LABELS
 
 RADIUS_CHOICES = ("10", "25", "50", "100", "250", "500", "1000", "1500", "2500", "anywhere")
 
-TREATMENT_CHOICES = [
-    (Treatment.IVF.value, _l("IVF")),
-    (Treatment.ICSI.value, _l("ICSI")),
-    (Treatment.TESE.value, _l("TESE (surgical sperm retrieval)")),
-    (Treatment.MICRO_TESE.value, _l("Micro-TESE")),
-    (Treatment.DONOR_SPERM.value, _l("Donor sperm (IUI or IVF)")),
-    (Treatment.EGG_DONATION.value, _l("Egg donation")),
-    (Treatment.FERTILITY_PRESERVATION.value, _l("Fertility preservation")),
-]
-TREATMENT_EXPLANATIONS = {
-    Treatment.IVF.value: _l("Eggs are collected and fertilised in the lab; an embryo is then placed in the uterus."),
-    Treatment.ICSI.value: _l(
-        "Like IVF, but one sperm is injected into each egg — often used when sperm are few or move poorly."
-    ),
-    Treatment.TESE.value: _l(
-        "Sperm is taken directly from the testicle, for men with no sperm in the ejaculate (azoospermia)."
-    ),
-    Treatment.MICRO_TESE.value: _l(
-        "Sperm retrieval under an operating microscope, the usual choice for non-obstructive azoospermia."
-    ),
-    Treatment.DONOR_SPERM.value: _l("Insemination or IVF with sperm from a screened donor."),
-    Treatment.EGG_DONATION.value: _l("IVF with eggs from a donor, when your own eggs are unlikely to work."),
-    Treatment.FERTILITY_PRESERVATION.value: _l(
-        "Freezing eggs, sperm or embryos now to use later, for example before cancer treatment."
-    ),
-}
-DIAGNOSIS_CHOICES = [
-    ("", _l("Prefer not to say / not known")),
-    ("non_obstructive_azoospermia", _l("Non-obstructive azoospermia (little or no sperm made)")),
-    ("obstructive_azoospermia", _l("Obstructive azoospermia (a blockage)")),
-    ("low_sperm_count", _l("Low sperm count or movement")),
-    ("ovulation", _l("Ovulation problems, such as PCOS")),
-    ("tubal", _l("Blocked or damaged fallopian tubes")),
-    ("endometriosis", _l("Endometriosis")),
-    ("low_ovarian_reserve", _l("Low ovarian reserve")),
-    ("unexplained", _l("Unexplained infertility")),
-]
-SITUATION_CHOICES = [
-    ("", _l("Prefer not to say")),
-    ("couple", _l("A man and a woman")),
-    ("female_couple", _l("Two women")),
-    ("single_woman", _l("A woman on her own")),
-]
+# Choices as (value, lazily translated label), in the order the page lists them.
+TREATMENT_CHOICES = [(value, _l(label)) for value, label in TREATMENT_LABELS.items()]
+TREATMENT_EXPLANATIONS = {value: _l(text) for value, text in vocabulary.TREATMENT_EXPLANATIONS.items()}
+DIAGNOSIS_CHOICES = [(value, _l(label)) for value, label in DIAGNOSIS_LABELS.items()]
+SITUATION_CHOICES = [(value, _l(label)) for value, label in SITUATION_LABELS.items()]
 
 
 class WhereForm(FlaskForm):
@@ -179,3 +144,37 @@ class LanguageForm(FlaskForm):
 
 class ForgetForm(FlaskForm):
     pass
+
+
+class ReportEmailForm(FlaskForm):
+    email = StringField(
+        _l("Your email address"),
+        validators=[
+            InputRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("Please use at most 254 characters.")),
+        ],
+        description=_l(
+            "We first send a short email asking you to confirm the address. The report follows once you do."
+        ),
+    )
+    # A trap for bots: hidden from people (and from screen readers), so anything typed here was not typed by a person.
+    website = StringField(_l("Leave this empty"))
+
+    def validate_email(self, field: StringField) -> None:
+        value = (field.data or "").strip()
+        # One address, on one line: a line break or a list would add headers or recipients.
+        if any(character in value for character in "\r\n,;") or value.count("@") != 1:
+            raise ValidationError(_l("Enter one email address, such as name@example.com."))
+        try:
+            checked = validate_email(value, check_deliverability=False)
+        except EmailNotValidError:
+            raise ValidationError(_l("Enter an email address such as name@example.com.")) from None
+        field.data = checked.normalized
+
+
+class ReportDownloadForm(FlaskForm):
+    pass
+
+
+class ConfirmReportForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])

@@ -33,6 +33,8 @@ from clinicfinder.patient.forms import (
     BudgetForm,
     ForgetForm,
     PlaceForm,
+    ReportDownloadForm,
+    ReportEmailForm,
     TreatmentForm,
     WhereForm,
 )
@@ -224,7 +226,20 @@ def results() -> str | BaseResponse:
         situation_names=dict(SITUATION_CHOICES),
         cost_items={key: _(name) for key, name in COST_ITEM_NAMES.items()},
         forget_form=ForgetForm(),
+        download_form=ReportDownloadForm(),
+        email_form=_report_email_form(),
     )
+
+
+def _report_email_form() -> ReportEmailForm:
+    """The results page's email form, showing a rejected address again with its error."""
+    form = ReportEmailForm()
+    rejected = journey.load().get("rejected")
+    if rejected and rejected.get("step") == "report_email":
+        form.process(formdata=ImmutableMultiDict(rejected["typed"]))
+        form.email.errors = rejected["errors"].get("email", [])
+        journey.update(rejected=None)
+    return form
 
 
 @blueprint.post("/find/adjust")
