@@ -7,6 +7,7 @@ Maildir's `new/` folder (or point a mail client at it) to read what the app "sen
 from __future__ import annotations
 
 import argparse
+import logging
 import mailbox
 import signal
 import threading
@@ -18,6 +19,8 @@ from aiosmtpd.handlers import Mailbox
 
 
 def start(maildir: Path, host: str = "127.0.0.1", port: int = 8025) -> Controller:
+    # aiosmtpd logs every envelope recipient at INFO/DEBUG: a patient's address has no place in a log.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     # mailbox.Maildir creates cur/ new/ tmp/ only when it creates the folder itself.
     maildir.parent.mkdir(parents=True, exist_ok=True)
     mailbox.Maildir(maildir, create=True)

@@ -1,0 +1,537 @@
+"""Emailed reports over a real SMTP conversation on loopback: double opt-in, retries, privacy, abuse."""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import re
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_mail import Message as MailMessage
+from pypdf import PdfReader
+from sqlalchemy import func, select, update
+
+from clinicfinder import create_app, mailsink
+from clinicfinder.extensions import db, mail, queue
+from clinicfinder.models import ReportRequest, ReportStatus
+from clinicfinder.reports import delivery
+from tests.test_journey import TOKEN, answer_all, post
+
+ADDRESS = "Patient.Person+clinics@Example.org"
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def environment(environment: dict[str, str]) -> dict[str, str]:
+    # Short waits so retries happen within a test; generous IP limit except where a test lowers it.
+    return {**environment, "REPORT_RETRY_SECONDS": "0.2", "REPORT_LIMIT_PER_IP": "1000 per hour", "MAIL_TIMEOUT": "2"}
+
+
+class Mailsink:
+    """The app's local SMTP server, which a test can stop and start again like a real relay."""
+
+    def __init__(self, maildir: Path, port: int) -> None:
+        self.maildir, self.port = maildir, port
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = mailsink.start(self.maildir, port=self.port)
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def messages(self) -> list[Message]:
+        return sorted(mailbox.Maildir(self.maildir, create=False), key=lambda m: m["Date"] or "")
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.messages()
+            if len(found) >= count:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} message(s), got {len(self.messages())}")
+
+
+@pytest.fixture
+def smtp(seeded_app: Flask, tmp_path: Path) -> Iterator[Mailsink]:
+    sink = Mailsink(tmp_path / "maildir", seeded_app.config["MAIL_PORT"])
+    sink.maildir.mkdir()
+    for sub in ("cur", "new", "tmp"):
+        (sink.maildir / sub).mkdir()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def patient(seeded_app: Flask) -> FlaskClient:
+    client = seeded_app.test_client()
+    answer_all(client, location="60611", treatment="micro_tese", budget="20000")
+    return client
+
+
+def run_jobs(app: Flask) -> None:
+    """What the worker does, in this thread: every queued job, then the periodic sweep's re-enqueues."""
+    huey = queue.huey
+    for _ in range(50):
+        task = huey.dequeue()
+        if task is None:
+            # Retries wait in Huey's schedule; run them now rather than sleep through the backoff.
+            # Retries wait in Huey's schedule: wait for the next one (tests use a 0.2 s backoff).
+            for later in huey.read_schedule(datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=2)):
+                time.sleep(max(0.0, (later.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()) + 0.05)
+                later.eta = None
+                huey.enqueue(later)
+            task = huey.dequeue()
+            if task is None:
+                return
+        huey.execute(task)
+    raise AssertionError("the queue never emptied")
+
+
+@pytest.fixture
+def worker(seeded_app: Flask) -> Iterator[Callable[[], None]]:
+    """A real Huey consumer with two threads, as `flask worker` runs it (periodic jobs off: tests call them)."""
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    consumer = queue.huey.create_consumer(workers=2, worker_type="thread", periodic=False, scheduler_interval=0.2,
+                                          check_worker_health=False, initial_delay=0.05, max_delay=0.2)  # fmt: skip
+    started = False
+
+    def start() -> None:
+        nonlocal started
+        consumer.start()
+        started = True
+
+    yield start
+    if started:
+        consumer.stop(graceful=True)
+    for number, handler in saved.items():
+        signal.signal(number, handler)
+
+
+def ask_by_email(client: FlaskClient, address: str = ADDRESS, **extra: str) -> Any:
+    return post(client, "/report/email", {"email": address, "website": "", **extra}, page="/find/results")
+
+
+def report_rows(app: Flask) -> list[ReportRequest]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(ReportRequest)))
+        db.session.expunge_all()
+        return rows
+
+
+def link(message: Message, path: str) -> str:
+    body = text_part(message)
+    found = re.search(rf"https?://\S+{re.escape(path)}\?t=\S+", body)
+    assert found, body
+    url = urlsplit(found.group(0))
+    return f"{url.path}?{url.query}"
+
+
+def text_part(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode()
+    raise AssertionError("no text part")
+
+
+def pdf_attachments(message: Message) -> list[tuple[str, bytes]]:
+    found = []
+    for part in message.walk():
+        if part.get_content_type() == "application/pdf":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            found.append((part.get_filename() or "", payload))
+    return found
+
+
+def confirm(client: FlaskClient, message: Message) -> Any:
+    page = client.get(link(message, "/report/confirm"))
+    assert page.status_code == 200
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    csrf = TOKEN.search(page.get_data(as_text=True))
+    assert token and csrf
+    return client.post("/report/confirm", data={"csrf_token": csrf.group(1), "token": token.group(1)})
+
+
+# --- the journey ---------------------------------------------------------------------------------
+
+
+def test_double_opt_in_then_the_report_arrives_as_a_pdf_and_nothing_is_kept(
+    patient: FlaskClient, seeded_app: Flask, smtp: Mailsink
+) -> None:
+    response = ask_by_email(patient)
+    assert response.status_code == 302 and response.location.endswith("/report/progress")
+    assert smtp.messages() == []  # the web request only recorded the job
+    progress = patient.get("/report/progress").get_data(as_text=True)
+    assert "Check your inbox" in progress
+
+    run_jobs(seeded_app)
+    [confirmation] = smtp.wait_for(1)
+    assert confirmation["To"] == "Patient.Person+clinics@example.org"  # the domain normalised
+    assert confirmation["Subject"] == "Please confirm your email address"
+    body = text_part(confirmation).lower()
+    for private in ("tese", "azoospermia", "fertility", "clinic "):  # neutral: nothing about health
+        assert private not in body
+    assert pdf_attachments(confirmation) == []
+
+    run_jobs(seeded_app)  # nothing more goes out until the link is used
+    assert len(smtp.messages()) == 1
+
+    assert confirm(patient, confirmation).location.endswith("/report/progress")
+    assert patient.get("/report/progress.json").get_json()["stage"] == "queued"
+    run_jobs(seeded_app)
+    messages = smtp.wait_for(2)
+    report = next(message for message in messages if pdf_attachments(message))
+    assert report["Subject"] == "Your ClinicFinder report"
+    [(name, pdf)] = pdf_attachments(report)
+    assert re.fullmatch(r"clinicfinder-report-\d{4}-\d{2}-\d{2}\.pdf", name)
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    assert "Micro-TESE" in text and "Y-chromosome microdeletion test result" in text
+    assert "Northwestern Fertility and Reproductive Medicine" in text  # the nearest clinic to 60611
+    assert patient.get("/report/progress.json").get_json()["stage"] == "sent"
+
+    [row] = report_rows(seeded_app)
+    assert row.status is ReportStatus.SENT and row.sent_at is not None
+    assert row.answers is None and row.recipient is None  # gone once sent
+    assert row.recipient_hash is not None  # kept, keyed, for rate limiting only
+    assert list(Path(seeded_app.config["REPORTS_DIR"]).glob("*.pdf")) == []
+
+
+def test_a_confirmation_link_works_once(patient: FlaskClient, seeded_app: Flask, smtp: Mailsink) -> None:
+    ask_by_email(patient)
+    run_jobs(seeded_app)
+    [confirmation] = smtp.wait_for(1)
+    confirm(patient, confirmation)
+    run_jobs(seeded_app)
+    smtp.wait_for(2)
+    again = patient.get(link(confirmation, "/report/confirm"))
+    assert "Already confirmed" in again.get_data(as_text=True)
+    run_jobs(seeded_app)
+    assert len(smtp.messages()) == 2
+
+
+def test_an_expired_or_forged_confirmation_link_sends_nothing(
+    patient: FlaskClient, seeded_app: Flask, smtp: Mailsink
+) -> None:
+    ask_by_email(patient)
+    run_jobs(seeded_app)
+    [confirmation] = smtp.wait_for(1)
+    forged = patient.get("/report/confirm?t=not-a-token")
+    assert forged.status_code == 410 and "This link no longer works" in forged.get_data(as_text=True)
+    with seeded_app.app_context():
+        row = db.session.scalars(select(ReportRequest)).one()
+        row.confirm_by = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+    assert patient.get(link(confirmation, "/report/confirm")).status_code == 410
+    with seeded_app.app_context():
+        assert delivery.purge()["expired"] == 1
+    [row] = report_rows(seeded_app)
+    assert row.status is ReportStatus.EXPIRED and row.answers is None and row.recipient is None
+    run_jobs(seeded_app)
+    assert len(smtp.messages()) == 1
+
+
+def test_the_erase_link_deletes_everything_at_once(patient: FlaskClient, seeded_app: Flask, smtp: Mailsink) -> None:
+    ask_by_email(patient)
+    run_jobs(seeded_app)
+    [confirmation] = smtp.wait_for(1)
+    page = patient.get(link(confirmation, "/report/erase"))
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    csrf = TOKEN.search(page.get_data(as_text=True))
+    assert token and csrf
+    done = patient.post("/report/erase", data={"csrf_token": csrf.group(1), "token": token.group(1)})
+    assert "We hold nothing more about this request" in done.get_data(as_text=True)
+    assert report_rows(seeded_app) == []
+    assert patient.get(link(confirmation, "/report/confirm")).status_code == 410
+
+
+def test_the_download_is_made_at_once_and_keeps_nothing(patient: FlaskClient, seeded_app: Flask) -> None:
+    response = post(patient, "/report/download", {}, page="/find/results")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="clinicfinder-report-')
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.data.startswith(b"%PDF-1.7")
+    assert report_rows(seeded_app) == []
+    assert list(Path(seeded_app.config["REPORTS_DIR"]).glob("*")) == []
+
+
+# --- delivery that loses nothing -----------------------------------------------------------------
+
+
+def test_smtp_down_then_back_delivers_every_report_exactly_once(
+    seeded_app: Flask, smtp: Mailsink, worker: Callable[[], None]
+) -> None:
+    smtp.stop()
+    patients = []
+    for number in range(4):
+        client = seeded_app.test_client()
+        answer_all(client, location="60611", treatment="ivf")
+        ask_by_email(client, f"patient{number}@example.org")
+        patients.append(client)
+    worker()
+    time.sleep(1.5)  # several attempts fail while the relay is down
+    rows = report_rows(seeded_app)
+    assert all(row.confirmation_sent_at is None and row.attempts >= 2 for row in rows), rows
+    assert {row.last_error for row in rows} == {"ConnectionRefusedError"}
+    smtp.start()
+    confirmations = smtp.wait_for(4)
+    for client, message in zip(patients, sorted(confirmations, key=lambda m: m["To"]), strict=True):
+        confirm(client, message)
+    smtp.wait_for(8)
+    time.sleep(1.0)  # would a retry or a second worker thread send anything twice?
+    messages = smtp.messages()
+    reports = [message["To"] for message in messages if pdf_attachments(message)]
+    assert sorted(reports) == [f"patient{number}@example.org" for number in range(4)]
+    assert len(messages) == 8
+    assert {row.status for row in report_rows(seeded_app)} == {ReportStatus.SENT}
+
+
+def test_a_report_whose_worker_died_is_delivered_once_by_the_next(
+    patient: FlaskClient, seeded_app: Flask, smtp: Mailsink
+) -> None:
+    ask_by_email(patient)
+    run_jobs(seeded_app)
+    confirm(patient, smtp.wait_for(1)[0])
+    with seeded_app.app_context():
+        row = db.session.scalars(select(ReportRequest)).one()
+        # A worker claimed it a minute ago and was killed before sending (its queue message is gone).
+        row.status, row.claimed_at, row.attempts = ReportStatus.MAKING, datetime.now(UTC) - timedelta(minutes=1), 1
+        db.session.commit()
+        queue.huey.flush()
+        delivery.deliver_report(row.id)  # still within its lease: nobody else may take it
+        assert len(smtp.messages()) == 1
+        row.claimed_at = datetime.now(UTC) - timedelta(seconds=seeded_app.config["REPORT_LEASE_SECONDS"] + 1)
+        db.session.commit()
+        assert delivery.sweep() == 1
+    run_jobs(seeded_app)
+    assert len([message for message in smtp.wait_for(2) if pdf_attachments(message)]) == 1
+    with seeded_app.app_context():
+        assert delivery.sweep() == 0
+        delivery.deliver_report(report_rows(seeded_app)[0].id)  # a late duplicate message changes nothing
+    assert len(smtp.messages()) == 2
+
+
+def test_reports_folder_unwritable_fails_visibly_and_is_retried(
+    patient: FlaskClient, seeded_app: Flask, smtp: Mailsink
+) -> None:
+    ask_by_email(patient)
+    run_jobs(seeded_app)
+    confirm(patient, smtp.wait_for(1)[0])
+    reports = Path(seeded_app.config["REPORTS_DIR"])
+    reports.parent.mkdir(parents=True, exist_ok=True)
+    reports.write_text("not a folder")  # as broken as a read-only mount, even for root
+    try:
+        with seeded_app.app_context():
+            delivery.deliver_report(report_rows(seeded_app)[0].id)
+        [row] = report_rows(seeded_app)
+        assert row.status is ReportStatus.QUEUED and row.attempts == 1
+        assert row.last_error in ("FileExistsError", "NotADirectoryError")
+    finally:
+        reports.unlink()
+    run_jobs(seeded_app)
+    assert len([message for message in smtp.wait_for(2) if pdf_attachments(message)]) == 1
+
+
+def test_a_report_that_keeps_failing_gives_up_and_keeps_nothing(patient: FlaskClient, seeded_app: Flask) -> None:
+    seeded_app.config["REPORT_DOUBLE_OPT_IN"] = False  # straight to the report; SMTP is down throughout
+    seeded_app.config["REPORT_MAX_ATTEMPTS"] = 3
+    ask_by_email(patient)
+    with seeded_app.app_context():
+        report_id = report_rows(seeded_app)[0].id
+        for _ in range(3):
+            db.session.execute(
+                update(ReportRequest).where(ReportRequest.id == report_id).values(next_attempt_at=datetime.now(UTC))
+            )
+            db.session.commit()
+            delivery.deliver_report(report_id)
+    [row] = report_rows(seeded_app)
+    assert row.status is ReportStatus.FAILED and row.attempts == 3
+    assert row.answers is None and row.recipient is None
+    page = patient.get("/report/progress").get_data(as_text=True)
+    assert "We could not send your report" in page and "Download the PDF instead" in page
+
+
+# --- bad input and abuse -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("patient@example.org\r\nBcc: everyone@example.org", "Enter one email address"),
+        ("patient@example.org\nSubject: hello", "Enter one email address"),
+        ("patient@example.org, other@example.org", "Enter one email address"),
+        ("patient@example.org;other@example.org", "Enter one email address"),
+        ("not an address", "Enter one email address"),
+        ("patient@", "Enter an email address such as"),
+        ("", "Enter your email address"),
+        ("a" * 250 + "@example.org", "at most 254 characters"),
+    ],
+)
+def test_a_bad_address_is_refused_next_to_the_field_and_nothing_is_recorded(
+    patient: FlaskClient, seeded_app: Flask, address: str, message: str
+) -> None:
+    response = ask_by_email(patient, address)
+    assert response.status_code == 302 and response.location.endswith("/find/results#report")
+    page = patient.get("/find/results").get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="email-error">([^<]+)</p>', page)
+    assert error and message in error.group(1)
+    assert 'aria-invalid="true"' in page
+    assert report_rows(seeded_app) == []
+
+
+def test_flask_mail_itself_refuses_a_header_injection(seeded_app: Flask, smtp: Mailsink) -> None:
+    """A second wall behind the form: a line break in a header never reaches the SMTP server."""
+    from flask_mail import BadHeaderError
+
+    with seeded_app.app_context(), pytest.raises(BadHeaderError):
+        mail.send(MailMessage(subject="Hi\r\nBcc: x@example.org", recipients=["a@example.org"], body="x"))
+    assert smtp.messages() == []
+
+
+def test_an_address_gets_at_most_three_requests_a_day_however_it_is_spelt(
+    patient: FlaskClient, seeded_app: Flask
+) -> None:
+    spellings = ["patient.person@gmail.com", "Patient.Person+ivf@gmail.com", "patientperson@googlemail.com",
+                 "PATIENTPERSON@GMAIL.COM"]  # fmt: skip
+    pages = []
+    for spelling in spellings:
+        assert ask_by_email(patient, spelling).location.endswith("/report/progress")
+        pages.append(patient.get("/report/progress").get_data(as_text=True))
+    assert len(report_rows(seeded_app)) == 3
+    # The fourth is refused without saying so: the page is the one every request gets.
+    assert pages[3] == pages[0]
+    assert "at most 3 reports a day to one address" in pages[3]
+
+
+def test_a_bot_filling_the_hidden_field_gets_the_usual_answer_and_nothing_is_sent(
+    patient: FlaskClient, seeded_app: Flask
+) -> None:
+    response = ask_by_email(patient, website="https://spam.example")
+    assert response.location.endswith("/report/progress")
+    assert "Check your inbox" in patient.get("/report/progress").get_data(as_text=True)
+    assert report_rows(seeded_app) == []
+
+
+def test_too_many_requests_from_one_ip_get_a_clear_429(environment: dict[str, str], seeded_database: Path) -> None:
+    import shutil
+
+    instance = Path(environment["INSTANCE_DIR"])
+    instance.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    app = create_app({**environment, "REPORT_LIMIT_PER_IP": "2 per hour"})
+    client = app.test_client()
+    answer_all(client)
+    assert post(client, "/report/download", {}, page="/find/results").status_code == 200
+    assert ask_by_email(client, "one@example.org").status_code == 302
+    refused = ask_by_email(client, "two@example.org")
+    assert refused.status_code == 429
+    assert "You have asked for many reports in a short time" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReportRequest)) == 1
+        db.engine.dispose()
+
+
+# --- privacy -------------------------------------------------------------------------------------
+
+
+def test_no_address_or_answer_reaches_the_logs(
+    patient: FlaskClient, seeded_app: Flask, smtp: Mailsink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    smtp.stop()
+    ask_by_email(patient)
+    with seeded_app.app_context():
+        delivery.send_confirmation(report_rows(seeded_app)[0].id)  # fails, and says so in the log
+    smtp.start()
+    run_jobs(seeded_app)
+    confirm(patient, smtp.wait_for(1)[0])
+    run_jobs(seeded_app)
+    smtp.wait_for(2)
+    logged = "\n".join(f"{record.getMessage()} {record.exc_text or ''}" for record in caplog.records).lower()
+    assert "attempt 1 failed" in logged  # the failure was logged …
+    for secret in ("patient.person", "example.org", "micro_tese", "micro-tese", "60611", "20000"):
+        assert secret not in logged  # … without who or what
+
+
+# --- the mail connection -------------------------------------------------------------------------
+
+
+class TLSSink:
+    """An SMTP server that offers STARTTLS with a certificate from a CA of the test's own."""
+
+    def __init__(self, maildir: Path, port: int) -> None:
+        self.ca = trustme.CA()
+        certificate = self.ca.issue_cert("127.0.0.1", "localhost")
+        import ssl
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        certificate.configure_cert(context)
+        mailbox.Maildir(maildir, create=True)
+        self.controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=port, tls_context=context,
+                                     require_starttls=True)  # fmt: skip
+        self.maildir = maildir
+
+    def ca_file(self, folder: Path) -> Path:
+        path = folder / "ca.pem"
+        self.ca.cert_pem.write_to_path(str(path))
+        return path
+
+
+def test_the_relays_tls_certificate_is_verified(environment: dict[str, str], tmp_path: Path) -> None:
+    import ssl
+
+    port = int(environment["MAIL_PORT"])
+    sink = TLSSink(tmp_path / "tls-maildir", port)
+    sink.controller.start()
+    try:
+        untrusting = create_app({**environment, "MAIL_SERVER": "127.0.0.1", "MAIL_USE_TLS": "true"})
+        with untrusting.app_context(), pytest.raises(ssl.SSLCertVerificationError):
+            mail.send(MailMessage(subject="Hello", recipients=["patient@example.org"], body="x"))
+        trusting = create_app({**environment, "MAIL_SERVER": "127.0.0.1", "MAIL_USE_TLS": "true",
+                               "MAIL_CA_FILE": str(sink.ca_file(tmp_path))})  # fmt: skip
+        with trusting.app_context():
+            mail.send(MailMessage(subject="Hello", recipients=["patient@example.org"], body="x"))
+    finally:
+        sink.controller.stop()
+    assert len(list(mailbox.Maildir(sink.maildir, create=False))) == 1
+
+
+def test_a_silent_relay_times_out_instead_of_hanging_the_worker(environment: dict[str, str]) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        accepted: list[socket.socket] = []
+        threading.Thread(target=lambda: accepted.append(silent.accept()[0]), daemon=True).start()
+        app = create_app({**environment, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port), "MAIL_TIMEOUT": "0.5"})
+        started = time.monotonic()
+        with app.app_context(), pytest.raises((TimeoutError, OSError)):
+            mail.send(MailMessage(subject="Hello", recipients=["patient@example.org"], body="x"))
+        assert time.monotonic() - started < 5
+        for connection in accepted:
+            connection.close()

@@ -1,0 +1,256 @@
+"""The Fertility Report as a file: what a patient reads in it, and what it must never contain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+
+from clinicfinder.extensions import db
+from clinicfinder.models import Clinic
+from clinicfinder.reports import builder, delivery
+from clinicfinder.reports.fetcher import AssetFetcher, RefusedURL
+
+CHICAGO = {"latitude": 41.8781, "longitude": -87.6298}
+
+
+def snapshot(treatment: str = "micro_tese", **changes: Any) -> dict[str, Any]:
+    answers: dict[str, Any] = {
+        "place": dict(CHICAGO),
+        "place_label": "Chicago, Illinois, United States",
+        "radius_km": 160.0,
+        "unit": "mi",
+        "treatment": treatment,
+        "diagnosis": "non_obstructive_azoospermia" if treatment in ("tese", "micro_tese") else None,
+        "situation": "couple",
+        "budget": "15000",
+        "currency": "USD",
+        "include_unpriced": True,
+    }
+    return {**answers, **changes}
+
+
+def make_pdf(app: Flask, answers: dict[str, Any], language: str = "en") -> tuple[builder.Report, bytes]:
+    with app.app_context():
+        report = delivery.report_from_snapshot(answers, language, datetime(2026, 11, 25, tzinfo=UTC))
+        return report, builder.make_report_pdf(report)
+
+
+def catalog(reader: PdfReader) -> Any:
+    """The document catalog, untyped: pypdf types every dictionary value as a bare PdfObject."""
+    return reader.trailer["/Root"]
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(BytesIO(pdf))
+    # Words only: line breaks and hyphenation differ between renderers.
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+@pytest.fixture(scope="module")
+def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    import shutil
+
+    from clinicfinder import create_app
+    from tests.conftest import make_environment
+
+    instance = tmp_path_factory.mktemp("report-pdf")
+    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    app = create_app(make_environment(instance))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def tese_report(app: Flask) -> tuple[builder.Report, bytes]:
+    return make_pdf(app, snapshot("micro_tese"))
+
+
+def test_the_report_lists_the_clinics_that_fit_best_first(tese_report: tuple[builder.Report, bytes]) -> None:
+    report, pdf = tese_report
+    text = pdf_text(pdf)
+    names = [result.clinic.name for result in report.outcome.results]
+    assert len(names) == 10
+    for name in names:
+        assert name in text
+    # The comparison table lists them in rank order.
+    positions = [text.index(name) for name in names]
+    assert positions == sorted(positions)
+
+
+def test_the_cover_repeats_the_patients_choices_and_the_date(tese_report: tuple[builder.Report, bytes]) -> None:
+    text = pdf_text(tese_report[1])
+    for expected in ("Your Fertility Report", "Chicago, Illinois, United States", "within 99 mi", "Micro-TESE",
+                     "Non-obstructive azoospermia", "up to $15,000", "Nov 25, 2026", "Not medical advice"):  # fmt: skip
+        assert expected in text
+
+
+def test_a_surgical_sperm_retrieval_report_has_the_tips_for_it(tese_report: tuple[builder.Report, bytes]) -> None:
+    text = pdf_text(tese_report[1])
+    what_to_bring = ("semen analysis reports", "FSH, LH and testosterone", "Your karyotype",
+                     "Your Y-chromosome microdeletion test result")  # fmt: skip
+    what_to_ask = ("Who will perform the sperm retrieval or micro-TESE", "how many of these operations",
+                   "frozen before my partner starts ovarian stimulation", "can donor sperm be arranged in advance")  # fmt: skip
+    for tip in what_to_bring + what_to_ask:
+        assert tip in text, tip
+    assert "AUA" in text or "American Urological Association" in text  # a reference backs them
+
+
+@pytest.mark.parametrize(
+    ("treatment", "present", "absent"),
+    [
+        ("ivf", "AMH", "Your Y-chromosome microdeletion test result"),
+        ("donor_sperm", "donor", "Your Y-chromosome microdeletion test result"),
+        ("fertility_preservation", "storage", "Your Y-chromosome microdeletion test result"),
+    ],
+)
+def test_each_treatment_gets_its_own_first_visit_tips(app: Flask, treatment: str, present: str, absent: str) -> None:
+    text = pdf_text(make_pdf(app, snapshot(treatment, budget=None))[1])
+    assert present in text
+    assert absent not in text
+
+
+def test_the_spanish_report_is_in_spanish_with_spanish_numbers(app: Flask) -> None:
+    answers = snapshot("ivf", place_label="Chicago, Illinois, Estados Unidos", unit="km", currency="EUR")
+    _, pdf = make_pdf(app, answers, "es")
+    text = pdf_text(pdf)
+    assert "Su informe de fertilidad" in text
+    assert "Su primera visita" in text
+    assert "hasta 15.000" in text
+    assert "25 nov 2026" in text
+    reader = PdfReader(BytesIO(pdf))
+    assert catalog(reader)["/Lang"] == "es"
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.5)  # A4 in Spain
+
+
+def test_the_file_is_tagged_titled_bookmarked_and_embeds_its_fonts(tese_report: tuple[builder.Report, bytes]) -> None:
+    reader = PdfReader(BytesIO(tese_report[1]))
+    root = catalog(reader)
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+    assert root["/Lang"] == "en"
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert reader.metadata is not None and reader.metadata.title == "Your Fertility Report — ClinicFinder"
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()  # claims PDF/UA-1
+    top_level = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert top_level[:1] == ["Your Fertility Report"]
+    bookmarks = str(reader.outline)
+    for chapter in ("Your best matches", "The clinics one by one", "Your first visit", "Words you may hear",
+                    "How we chose these clinics", "References"):  # fmt: skip
+        assert chapter in bookmarks
+    for page in reader.pages:
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
+            descendant = font.get_object()["/DescendantFonts"][0].get_object()
+            assert "/FontFile2" in descendant["/FontDescriptor"], font.get_object()["/BaseFont"]
+
+
+def test_page_numbers_and_clickable_links(tese_report: tuple[builder.Report, bytes]) -> None:
+    reader = PdfReader(BytesIO(tese_report[1]))
+    pages = len(reader.pages)
+    assert f"1 / {pages}" in reader.pages[0].extract_text()
+    assert f"{pages} / {pages}" in reader.pages[-1].extract_text()
+    uris, internal = [], 0
+    for page in reader.pages:
+        for annotation in page.get("/Annots", []):
+            action = annotation.get_object().get("/A")
+            if action is not None and action.get("/S") == "/URI":
+                uris.append(str(action["/URI"]))
+            elif annotation.get_object().get("/Dest") is not None or (action and action.get("/S") == "/GoTo"):
+                internal += 1
+    assert any(uri.startswith("tel:") for uri in uris)
+    assert any(uri.startswith("https://") for uri in uris)  # the references
+    assert internal >= 6  # the contents and the comparison table jump into the report
+
+
+def test_a_ten_clinic_report_stays_under_300_kb(tese_report: tuple[builder.Report, bytes]) -> None:
+    report, pdf = tese_report
+    assert len(report.outcome.results) == 10
+    assert len(pdf) <= 300 * 1024
+
+
+def test_the_attachment_name_says_nothing_about_health(tese_report: tuple[builder.Report, bytes]) -> None:
+    assert builder.file_name(tese_report[0]) == "clinicfinder-report-2026-11-25.pdf"
+
+
+HOSTILE_DESCRIPTION = (
+    '<img src="file:///etc/passwd"> <link rel="attachment" href="file:///etc/passwd">'
+    '<style>body { background: url("file:///etc/hostname") }</style>'
+    '<div style="background-image: url(file:///etc/passwd)">x</div> <a href="javascript:alert(1)">y</a>'
+)
+
+
+def embedded_files_and_images(pdf: bytes) -> tuple[bool, int]:
+    reader = PdfReader(BytesIO(pdf))
+    names = catalog(reader).get("/Names", {})
+    images = sum(len(page.images) for page in reader.pages)
+    return "/EmbeddedFiles" in names, images
+
+
+def test_a_hostile_clinic_description_is_printed_as_text_and_loads_nothing(app: Flask) -> None:
+    with app.app_context():
+        clinic = db.session.get(Clinic, "us-cdc-1")
+        assert clinic is not None
+        clinic.description = HOSTILE_DESCRIPTION
+        db.session.commit()
+    try:
+        report, pdf = make_pdf(app, snapshot("ivf"))
+    finally:
+        with app.app_context():
+            clinic = db.session.get(Clinic, "us-cdc-1")
+            assert clinic is not None
+            clinic.description = None
+            db.session.commit()
+    assert "us-cdc-1" in [result.clinic.id for result in report.outcome.results]
+    text = pdf_text(pdf)
+    assert '<img src="file:///etc/passwd">' in text  # shown as the clinic wrote it, harmlessly
+    assert "root:x:0:0" not in text
+    assert embedded_files_and_images(pdf) == (False, 0)
+    assert b"javascript:" not in pdf.replace(b"javascript:alert", b"")  # no live link to it
+
+
+def test_the_renderer_itself_loads_nothing_but_bundled_assets_even_from_raw_html() -> None:
+    """Defence in depth: were escaping ever lost, markup still can't reach the disk or the network."""
+    hostile = f"""<html lang="en"><head><title>t</title><link rel="stylesheet" href="file:///etc/passwd">
+      <link rel="attachment" href="file:///etc/passwd" title="passwd"></head>
+      <body><p>Hello</p>{HOSTILE_DESCRIPTION}<img src="http://127.0.0.1:9/x.png"><img src="asset:../builder.py">
+      <a rel="attachment" href="file:///etc/hostname">z</a><object data="file:///etc/passwd"></object></body></html>"""
+    pdf = builder.render_pdf(hostile)
+    assert embedded_files_and_images(pdf) == (False, 0)
+    text = pdf_text(pdf)
+    assert "root:" not in text
+    assert "Hello" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1/",
+        "https://example.org/font.ttf",
+        "data:text/css,body{}",
+        "asset:../fetcher.py",
+        "asset:fonts/../../builder.py",
+        "asset:/etc/passwd",
+        "asset:%2e%2e/builder.py",
+        "asset:fonts/",
+        "asset:",
+    ],
+)
+def test_the_fetcher_refuses_everything_but_a_bundled_file(url: str) -> None:
+    fetcher = AssetFetcher()
+    with pytest.raises(RefusedURL):
+        fetcher.fetch(url)
+    assert fetcher.refused == 1
+
+
+def test_the_fetcher_serves_the_bundled_font() -> None:
+    response = AssetFetcher().fetch("asset:fonts/LiberationSans-Regular.ttf")
+    assert response.read(4) == b"\x00\x01\x00\x00"  # a TrueType font
