@@ -1,15 +1,22 @@
 """Screenshots of the patient journey for the README, in both languages, desktop and phone.
 
-    python scripts/screenshots.py http://127.0.0.1:5000 docs/screenshots
+    python scripts/screenshots.py http://127.0.0.1:5000 docs/screenshots [--maildir instance/maildir]
 
 Drives Debian's Chromium through Playwright (never a downloaded browser) against a running
-app, typing and clicking as a patient would.
+app, typing and clicking as a patient would: the three steps, the results, the report offer,
+the emailed report's progress page and — with `--maildir` (the local SMTP server's folder, as
+`make run` starts it) — the confirmation link followed to the sent report. The downloaded PDF's
+first pages are saved as images too (pdftoppm).
 """
 
 from __future__ import annotations
 
 import argparse
+import mailbox
+import re
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,12 +28,45 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 WORDS = {
-    "en": {"start": "Start", "continue": "Continue", "see": "See the clinics", "lang": "English"},
-    "es": {"start": "Empezar", "continue": "Continuar", "see": "Ver las clínicas", "lang": "Español"},
+    "en": {
+        "start": "Start",
+        "continue": "Continue",
+        "see": "See the clinics",
+        "lang": "English",
+        "download": "Download the PDF",
+        "email": "Email it to me",
+        "send": "Send me my report",
+        "sent": "Sent.",
+    },
+    "es": {
+        "start": "Empezar",
+        "continue": "Continuar",
+        "see": "Ver las clínicas",
+        "lang": "Español",
+        "download": "Descargar el PDF",
+        "email": "Enviármelo por correo",
+        "send": "Enviarme mi informe",
+        "sent": "Enviado.",
+    },
 }
 
 
-def walk(page: Page, base: str, language: str, out: Path, size: str) -> None:
+def confirmation_link(maildir: Path, address: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in mailbox.Maildir(maildir, create=False):
+            if message["To"] == address:
+                for part in message.walk():
+                    payload = part.get_payload(decode=True)
+                    if part.get_content_type() == "text/plain" and isinstance(payload, bytes):
+                        found = re.search(r"https?://\S+/report/confirm\?t=\S+", payload.decode())
+                        if found:
+                            return found.group(0)
+        time.sleep(0.5)
+    raise SystemExit(f"no confirmation email for {address} in {maildir}")
+
+
+def walk(page: Page, base: str, language: str, out: Path, size: str, maildir: Path | None) -> None:
     words = WORDS[language]
     page.goto(base + "/")
     if language != "en":
@@ -58,20 +98,40 @@ def walk(page: Page, base: str, language: str, out: Path, size: str) -> None:
         clip={"x": 0, "y": 0, "width": width, "height": bottom},
         full_page=True,
     )
+    page.locator("#report").screenshot(path=str(out / f"5-report-offer-{language}-{size}.png"))
+    if size == "desktop":
+        with page.expect_download() as download:
+            page.get_by_role("button", name=words["download"]).click()
+        pdf = out / f"report-{language}.pdf"
+        download.value.save_as(pdf)
+        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "4", str(pdf), str(out / f"pdf-{language}")],
+                       check=True)  # fmt: skip
+        pdf.unlink()
+    address = f"screens-{language}-{size}@example.org"
+    page.locator("#email").fill(address)
+    page.get_by_role("button", name=words["email"]).click()
+    shot("6-progress")
+    if maildir is not None:
+        page.goto(confirmation_link(maildir, address))
+        shot("7-confirm")
+        page.get_by_role("button", name=words["send"]).click()
+        page.locator(".report-status").filter(has_text=words["sent"]).wait_for(timeout=60_000)
+        shot("8-sent")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("base_url")
     parser.add_argument("out", type=Path)
+    parser.add_argument("--maildir", type=Path, help="the local SMTP server's Maildir, to follow the emailed link")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for size, viewport in SIZES.items():
             for language in WORDS:
-                context = browser.new_context(viewport=viewport, locale="en-US")  # type: ignore[arg-type]
-                walk(context.new_page(), args.base_url.rstrip("/"), language, args.out, size)
+                context = browser.new_context(viewport=viewport, locale="en-US", accept_downloads=True)  # type: ignore[arg-type]
+                walk(context.new_page(), args.base_url.rstrip("/"), language, args.out, size, args.maildir)
                 context.close()
         browser.close()
     return 0

@@ -7,6 +7,7 @@ chart macros; text comes from the same gettext catalogue as the pages, through `
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -105,7 +106,7 @@ def render_html(report: Report) -> str:
         outcome=report.outcome,
         results=report.outcome.results[:REPORT_CLINICS],
         guide=report.guide,
-        glossary=GLOSSARY,
+        glossary=sorted(GLOSSARY, key=lambda entry: _sort_key(t.gettext(entry.term))),
         criteria=applicable(report.choices.treatment),
         questions=QUESTIONS_FOR_UNKNOWN,
         t=t,
@@ -115,6 +116,11 @@ def render_html(report: Report) -> str:
         situation_name=t.gettext(SITUATION_LABELS[report.choices.situation]) if report.choices.situation else None,
         cost_items={key: t.gettext(name) for key, name in COST_ITEM_NAMES.items()},
     )
+
+
+def _sort_key(word: str) -> str:
+    """Alphabetical in any of our languages: "Óvulo" files under O."""
+    return "".join(c for c in unicodedata.normalize("NFD", word.casefold()) if not unicodedata.combining(c))
 
 
 def render_email(language: str, template: str, **context: object) -> str:
