@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from flask import Flask
@@ -79,3 +80,49 @@ def logged_in(app: Flask, email: str) -> FlaskClient:
 
 def text(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+class _FormReader(HTMLParser):
+    """What a browser would send from the page's main admin form: enabled inputs, selected options, textareas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self.in_form = self.done = False
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if tag == "form" and "admin-form" in found.get("class", "") and not self.done:
+            self.in_form = True
+        if not self.in_form or "disabled" in found:
+            return
+        name = found.get("name", "")
+        if tag == "input" and name and found.get("type") not in ("submit", "file"):
+            self.values[name] = found.get("value", "")
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and ("selected" in found or self._select not in self.values):
+            self.values[self._select] = found.get("value", "")
+        elif tag == "textarea":
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self.in_form:
+            self.in_form, self.done = False, True
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def form_values(client: FlaskClient, path: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(client.get(path).get_data(as_text=True))
+    return reader.values
