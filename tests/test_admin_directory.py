@@ -177,6 +177,7 @@ def test_an_upload_over_the_size_limit_is_refused(admins_app: tuple[Flask, Admin
         content_type="multipart/form-data",
     )
     assert response.status_code == 413
+    assert 'id="file-error">The file is larger than the limit of 4096 bytes.' in text(response)
     assert list(Path(app.config["ADMIN_UPLOADS_DIR"]).glob("*.csv")) == []
 
 

@@ -230,6 +230,14 @@ def upload() -> ResponseReturnValue:
     return render_template("admin/upload.html", form=form)
 
 
+@blueprint.errorhandler(413)
+def upload_too_large(_error: Exception) -> ResponseReturnValue:
+    # Werkzeug stops reading at MAX_CONTENT_LENGTH (MAX_IMPORT_BYTES); say so next to the file field.
+    form = UploadForm(formdata=None)
+    form.file.errors = [f"The file is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes."]
+    return render_template("admin/upload.html", form=form), 413
+
+
 @blueprint.route("/directory/import/<upload_id>", methods=["GET", "POST"])
 @site_admin_view
 def import_preview(upload_id: str) -> ResponseReturnValue:

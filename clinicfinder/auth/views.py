@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
@@ -37,7 +38,7 @@ def _safe_next(target: str | None) -> str:
 @blueprint.route("/login", methods=["GET", "POST"])
 @public_view
 @limiter.limit(login_rate_limit, methods=["POST"])
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("admin.home"))
     form = LoginForm()
@@ -61,13 +62,13 @@ def logout() -> Response:
 @blueprint.route("/password", methods=["GET", "POST"])
 @public_view
 @limiter.limit(login_rate_limit, methods=["POST"])
-def set_password() -> str | Response:
+def set_password() -> ResponseReturnValue:
     # The token travels in the query string: the access log strips those (see register_logging).
     form = SetPasswordForm()
     token = form.token.data if request.method == "POST" else request.args.get("token", "")
     row = accounts.valid_token(db.session, token or "", utcnow())
     if row is None:
-        return render_template("auth/link_expired.html"), 410  # type: ignore[return-value]
+        return render_template("auth/link_expired.html"), 410
     form.token.data = token
     if form.validate_on_submit():
         user = accounts.set_password_with_token(db.session, token, form.password.data, utcnow())
@@ -81,7 +82,7 @@ def set_password() -> str | Response:
 @blueprint.route("/reset", methods=["GET", "POST"])
 @public_view
 @limiter.limit(login_rate_limit, methods=["POST"])
-def request_reset() -> str | Response:
+def request_reset() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
         issued = accounts.request_reset(db.session, form.email.data, utcnow())
