@@ -282,3 +282,18 @@ def test_a_site_admin_cannot_disable_themselves(admins_app: tuple[Flask, Admins]
     )  # fmt: skip
     assert "You cannot disable your own account" in text(response)
     assert site.get("/admin/users").status_code == 200
+
+
+def test_an_invitation_to_an_unknown_clinic_is_refused_next_to_the_clinic_field(
+    admins_app: tuple[Flask, Admins],
+) -> None:
+    app, admins = admins_app
+    site = logged_in(app, admins.site)
+    response = site.post(
+        "/admin/users",
+        data={"csrf_token": csrf_token(site, "/admin/users"), "email": "x@clinic.example", "role": "clinic_admin",
+              "clinics": "us-cdc-999"},
+    )  # fmt: skip
+    assert 'id="clinics-error">No clinic has the id us-cdc-999.' in text(response)
+    with app.app_context():
+        assert db.session.scalar(db.select(User).where(User.email == "x@clinic.example")) is None

@@ -236,3 +236,41 @@ def test_a_site_admin_deactivates_a_clinic_and_patients_no_longer_find_it(admins
     assert "is now inactive" in text(page)
     assert clinic(app).status is ClinicStatus.INACTIVE
     assert OWNED not in str(app.test_client().get("/api/v1/clinics/search", query_string=query).get_json())
+
+
+def test_a_free_treatment_keeps_its_currency(admins_app: tuple[Flask, Admins]) -> None:
+    app, admins = admins_app
+    owner = logged_in(app, admins.owner)
+    assert "Saved." in save(owner, form_values(owner, EDITOR), tese_offered="yes", tese_price="0", tese_currency="USD")
+    tese = next(offer for offer in clinic(app).offers if offer.treatment is Treatment.TESE)
+    assert (tese.price, tese.currency) == (Decimal("0.00"), "USD")
+
+
+def test_a_save_racing_another_is_caught_by_the_version_column_and_loses_nothing(
+    admins_app: tuple[Flask, Admins],
+) -> None:
+    from clinicfinder.admin import listing
+    from clinicfinder.models import User
+
+    app, admins = admins_app
+    with app.app_context():
+        mine = db.session.get(Clinic, OWNED)
+        actor = db.session.scalar(db.select(User).where(User.email == admins.owner))
+        assert mine is not None and actor is not None
+        loaded = listing.snapshot(mine)
+        # Another web process commits between our read and our write.
+        with db.engine.begin() as other:
+            other.execute(
+                db.text("UPDATE clinics SET phone = '+1 312 555 0177', version = version + 1 WHERE id = :id"),
+                {"id": OWNED},
+            )
+        edit = listing.current_edit(mine)
+        edit = listing.ListingEdit(**{**edit.__dict__, "phone": "+1 312 555 0188"})
+        result = listing.save_listing(
+            db.session, mine, edit, actor=actor, loaded_version=mine.version, loaded_snapshot=loaded,
+            today=datetime.now(UTC).date(),
+        )  # fmt: skip
+        assert isinstance(result, listing.Conflict)
+        assert [(change.field, change.new) for change in result.theirs] == [("Phone", "+1 312 555 0177")]
+        assert [(change.field, change.new) for change in result.yours] == [("Phone", "+1 312 555 0188")]
+    assert clinic(app).phone == "+1 312 555 0177"

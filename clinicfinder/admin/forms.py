@@ -60,8 +60,10 @@ class ListingForm(FlaskForm):
         validators=[Optional(), Length(max=1000)],
     )
 
-    # Fields fixed by CDC for this clinic: shown disabled, and refused if sent anyway.
-    locked: dict[str, str]
+    def __init__(self, *args: Any, locked: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Fields fixed by CDC for this clinic (name -> source): shown disabled, and refused if sent anyway.
+        self.locked = locked or {}
 
     def validate_website(self, field: StringField) -> None:
         if field.data and not field.data.lower().startswith(("https://", "http://")):
@@ -124,7 +126,9 @@ class ListingForm(FlaskForm):
         for treatment in Treatment:
             offered, price, currency = self.offer_fields(treatment)
             amount = None if price.data is None else Decimal(price.data).quantize(Decimal("0.01"))
-            offers[treatment] = OfferEdit(Availability(offered.data), amount, currency.data if amount else None)
+            offers[treatment] = OfferEdit(
+                Availability(offered.data), amount, currency.data if amount is not None else None
+            )
         return ListingEdit(
             phone=(self.phone.data or "").strip() or None,
             email=(self.email.data or "").strip() or None,

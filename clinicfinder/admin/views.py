@@ -79,8 +79,7 @@ def home() -> ResponseReturnValue:
 @blueprint.route("/clinics/<clinic_id>", methods=["GET", "POST"])
 @clinic_view
 def edit_clinic(clinic: Clinic) -> ResponseReturnValue:
-    form = ListingForm(data=listing_form_data(listing.current_edit(clinic)))
-    form.locked = listing.locked_fields(clinic)
+    form = ListingForm(data=listing_form_data(listing.current_edit(clinic)), locked=listing.locked_fields(clinic))
     conflict = None
     if form.validate_on_submit():
         try:
@@ -103,8 +102,8 @@ def edit_clinic(clinic: Clinic) -> ResponseReturnValue:
                 return redirect(url_for("admin.edit_clinic", clinic_id=clinic.id))
     if conflict is not None:
         # Start again from the listing as it now is, so a second save can't undo the first one.
-        form = ListingForm(formdata=None, data=listing_form_data(listing.current_edit(clinic)))
-        form.locked = listing.locked_fields(clinic)
+        current = listing_form_data(listing.current_edit(clinic))
+        form = ListingForm(formdata=None, data=current, locked=listing.locked_fields(clinic))
     if conflict is not None or not form.is_submitted():
         # The base of the next save: the current version, and what the page shows as "before".
         form.version.data = str(clinic.version)
@@ -183,7 +182,7 @@ def users() -> ResponseReturnValue:
             )
         except accounts.AccountError as error:
             db.session.rollback()
-            form.email.errors = [str(error)]
+            form[error.field].errors = [str(error)]
         else:
             link = current_app.config["PUBLIC_URL"] + url_for("auth.set_password", token=token)
             hours = int(accounts.TOKEN_LIFETIMES[TokenPurpose.INVITATION].total_seconds() // 3600)

@@ -29,7 +29,11 @@ TOKEN_LIFETIMES = {
 
 
 class AccountError(ValueError):
-    """A request the rules refuse; the message is safe to show to the admin who asked."""
+    """A request the rules refuse; the message is safe to show to the admin who asked, next to `field`."""
+
+    def __init__(self, message: str, field: str = "email") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -59,7 +63,7 @@ def create_user(
     if find_user(session, email) is not None:
         raise AccountError(f"{normalise_email(email)} already has an account.")
     if password is not None and (problem := check_password_rules(password)):
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
     user = User(email=normalise_email(email), role=role, active=True, failed_logins=0)
     user.password_hash = hash_password(password) if password is not None else None
     user.clinics = _clinics(session, clinic_ids)
@@ -73,7 +77,7 @@ def _clinics(session: AnySession, clinic_ids: Iterable[str]) -> list[Clinic]:
     clinics = list(session.scalars(select(Clinic).where(Clinic.id.in_(wanted)))) if wanted else []
     missing = sorted(set(wanted) - {clinic.id for clinic in clinics})
     if missing:
-        raise AccountError(f"No clinic has the id {', '.join(missing)}.")
+        raise AccountError(f"No clinic has the id {', '.join(missing)}.", field="clinics")
     return clinics
 
 
@@ -159,7 +163,7 @@ def set_password_with_token(session: AnySession, token: str, password: str, now:
     if row is None:
         return None
     if problem := check_password_rules(password):
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
     row.used_at = now
     user = row.user
     user.password_hash = hash_password(password)
@@ -175,7 +179,7 @@ def invite(session: AnySession, actor: User, email: str, role: Role, clinic_ids:
     """Create (or re-invite) an admin without a password; returns the token for the emailed link."""
     clinic_ids = list(clinic_ids)
     if role is Role.CLINIC_ADMIN and not clinic_ids:
-        raise AccountError("Choose at least one clinic for a clinic admin.")
+        raise AccountError("Choose at least one clinic for a clinic admin.", field="clinics")
     user = find_user(session, email)
     if user is not None and user.password_hash is not None:
         raise AccountError(f"{user.email} already has an account; use “Disable” or a password reset instead.")
