@@ -52,7 +52,6 @@ def test_a_clinic_admin_edits_prices_tese_and_languages_and_each_fact_is_clinic_
         owner, form_values(owner, EDITOR),
         ivf_price="12500", ivf_currency="USD", tese_offered="yes", tese_price="9000.5", tese_currency="USD",
         mf_micro_tese="yes", mf_reproductive_urologist="yes", languages="en, ES", phone="+1 312 555 0100",
-        accreditation_bodies="CAP", societies="ESHRE",
     )  # fmt: skip
     assert "Saved." in page
     saved = clinic(app)
@@ -69,11 +68,7 @@ def test_a_clinic_admin_edits_prices_tese_and_languages_and_each_fact_is_clinic_
         MaleFactorCapability.REPRODUCTIVE_UROLOGIST: Availability.YES,
     }
     assert sorted(language.language for language in saved.languages) == ["en", "es"]
-    assert {(row.body, row.source) for row in saved.accreditations} >= {
-        ("CAP", "Clinic-reported"),
-        ("ESHRE", "Clinic-reported"),
-        ("SART", CDC),
-    }
+    assert {(row.body, row.source) for row in saved.accreditations} == {("verified", CDC), ("SART", CDC)}
     assert saved.listing_as_of is not None and saved.listing_as_of.isoformat() == today()
     assert saved.phone == "+1 312 555 0100"
 
@@ -105,6 +100,26 @@ def test_cdc_facts_are_shown_but_cannot_be_changed_by_the_clinic(admins_app: tup
     assert "This comes from CDC and can&#39;t be changed here." in refused
     offers = {offer.treatment: offer for offer in clinic(app).offers}
     assert offers[Treatment.IVF].availability is Availability.YES and offers[Treatment.IVF].source == CDC
+
+
+def test_accreditations_are_the_clinics_to_claim_only_where_cdc_reports_none(admins_app: tuple[Flask, Admins]) -> None:
+    app, admins = admins_app
+    owner = logged_in(app, admins.owner)
+    values = form_values(owner, EDITOR)
+    assert "accreditation_bodies" not in values  # CDC reports this clinic's accreditation: locked
+    assert "This comes from CDC" in save(owner, values, accreditation_bodies="CAP")
+    with app.app_context():
+        found = db.session.get(Clinic, OWNED)
+        assert found is not None
+        found.accreditations.clear()
+        db.session.commit()
+    assert "Saved." in save(owner, form_values(owner, EDITOR), accreditation_bodies="CAP, ISO 9001", societies="ESHRE")
+    rows = {(row.kind.value, row.body, row.source, row.as_of.isoformat()) for row in clinic(app).accreditations}
+    assert rows == {
+        ("lab", "CAP", "Clinic-reported", today()),
+        ("lab", "ISO 9001", "Clinic-reported", today()),
+        ("society", "ESHRE", "Clinic-reported", today()),
+    }
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,10 @@ Provenance rules:
 - Facts from CDC (source mentioning CDC) are not the clinic's to change. A clinic may add
   a price to a treatment CDC says it offers; the availability stays CDC's and the source
   names both.
-- Male-factor capabilities, languages and accreditation claims each share one source and
-  date per group in clinics.csv, so a change to a group restamps the whole group.
+- Male-factor capabilities, languages and accreditations each share one source and date
+  per group in clinics.csv, so a change to a group restamps the whole group, and a group
+  with any CDC fact is locked as a whole: a mixed group would be exported under one source
+  and re-imported as CDC's or as the clinic's, misattributing one or the other.
 """
 
 from __future__ import annotations
@@ -146,6 +148,9 @@ def locked_fields(clinic: Clinic) -> dict[str, str]:
         locked.update({f"mf_{capability.value}": clinic.male_factor[0].source for capability in MaleFactorCapability})
     if any(is_cdc(row.source) for row in clinic.languages):
         locked["languages"] = clinic.languages[0].source
+    cdc_rows = [row for row in clinic.accreditations if is_cdc(row.source)]
+    if cdc_rows:
+        locked.update({"accreditation_bodies": cdc_rows[0].source, "societies": cdc_rows[0].source})
     return locked
 
 
@@ -341,14 +346,16 @@ def _apply_claims(clinic: Clinic, kind: AccreditationKind, bodies: tuple[str, ..
     claims = {row.body: row for row in _claims(clinic, kind)}
     if set(bodies) == set(claims):
         return
-    fixed = {row.body for row in clinic.accreditations if row.kind is kind} - set(claims)
+    if any(is_cdc(row.source) for row in clinic.accreditations):
+        raise LockedFact("accreditation_bodies" if kind is AccreditationKind.LAB else "societies", "Accreditation")
     for body, row in claims.items():
         if body not in bodies:
             clinic.accreditations.remove(row)
     for body in bodies:
-        if body not in claims and body not in fixed:  # a body CDC already lists stays CDC's
+        if body not in claims:
             clinic.accreditations.append(Accreditation(kind=kind, body=body, status=AccreditationStatus.YES))
-    for row in _claims(clinic, kind):
+    # The whole group shares one provenance in clinics.csv.
+    for row in clinic.accreditations:
         _claim(row, CLINIC_REPORTED, today)
 
 
