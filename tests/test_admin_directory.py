@@ -218,3 +218,24 @@ def test_the_export_neutralises_spreadsheet_formulas_and_imports_back_unchanged(
     _, page = upload(site, exported)
     assert "<strong>0 added</strong>, <strong>0 changed</strong>, <strong>3 unchanged</strong>" in page
     assert "nothing to import" in page
+
+
+def test_what_a_clinic_admin_saved_exports_and_imports_back_unchanged(admins_app: tuple[Flask, Admins]) -> None:
+    from tests.admin_support import form_values
+
+    app, admins = admins_app
+    owner = logged_in(app, admins.owner)
+    editor = "/admin/clinics/us-cdc-1"
+    owner.post(
+        editor,
+        data={**form_values(owner, editor), "ivf_price": "12500", "ivf_currency": "USD", "tese_offered": "yes",
+              "mf_micro_tese": "yes", "languages": "en, es", "description": "**Since 1990.**\n\n- TESE\n- ICSI",
+              "website": "https://ihr.example"},
+    )  # fmt: skip
+    site = logged_in(app, admins.site)
+    rows = export(site)
+    ihr = rows[0]
+    assert ihr["ivf_source"].startswith("Clinic-reported price; offered per CDC")
+    assert ihr["male_factor_source"] == "Clinic-reported" and ihr["mf_micro_tese"] == "yes"
+    _, page = upload(site, to_csv(rows))
+    assert "<strong>0 added</strong>, <strong>0 changed</strong>, <strong>3 unchanged</strong>, 0 errors" in page
