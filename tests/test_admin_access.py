@@ -146,3 +146,4 @@ def test_admin_pages_are_never_cached_and_carry_the_security_headers(
     assert response.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert app.test_client().get("/account/login").headers["Cache-Control"] == "no-store"

@@ -20,6 +20,7 @@ from clinicfinder.admin.access import (
     clinic_view,
     expired_form,
     is_site_admin,
+    no_store,
     site_admin_view,
     visible_clinic_ids,
     visible_clinics,
@@ -45,6 +46,7 @@ from clinicfinder.models import AuditEntry, Clinic, TokenPurpose, User, utcnow
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 blueprint.register_error_handler(CSRFError, expired_form)
+blueprint.after_request(no_store)
 blueprint.add_app_template_filter(description_html, "description_html")
 
 CLINICS_PER_PAGE = 50
@@ -55,13 +57,6 @@ def _uploads() -> imports.UploadStore:
     return imports.UploadStore(
         Path(current_app.config.get("ADMIN_UPLOADS_DIR") or Path(current_app.instance_path) / "uploads")
     )
-
-
-@blueprint.after_request
-def no_store(response: Response) -> Response:
-    # Admin pages show unpublished edits and account lists: never from a shared or back-button cache.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 @blueprint.route("/")

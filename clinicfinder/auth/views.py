@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from clinicfinder.admin.access import expired_form, public_view
+from clinicfinder.admin.access import expired_form, no_store, public_view
 from clinicfinder.auth import accounts, emails, sessions
 from clinicfinder.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
 from clinicfinder.extensions import db, limiter
@@ -19,6 +19,7 @@ from clinicfinder.models import TokenPurpose, utcnow
 blueprint = Blueprint("auth", __name__, url_prefix="/account")
 blueprint.record_once(lambda state: sessions.init_app(state.app))  # type: ignore[arg-type]
 blueprint.register_error_handler(CSRFError, expired_form)
+blueprint.after_request(no_store)
 
 LOGIN_FAILED = "Email or password is wrong, or the account is locked. Please try again in a few minutes."
 
