@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from clinicfinder import services
 from clinicfinder.config import PROJECT_ROOT, Settings
-from clinicfinder.extensions import babel, csrf, db, limiter, mail, migrate, queue
+from clinicfinder.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, queue
 from clinicfinder.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -46,13 +46,16 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     queue.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     from clinicfinder.language import select_locale
 
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS_DIR))
 
 
 def register_blueprints(app: Flask) -> None:
+    from clinicfinder.admin.views import blueprint as admin
     from clinicfinder.api.views import blueprint as api
+    from clinicfinder.auth.views import blueprint as auth
     from clinicfinder.health import blueprint as health
     from clinicfinder.language import blueprint as language
     from clinicfinder.patient.report_views import blueprint as report
@@ -63,6 +66,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(language)
     app.register_blueprint(api)
     app.register_blueprint(health)
+    app.register_blueprint(auth)
+    app.register_blueprint(admin)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -151,3 +156,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(mailsink_command)
+    from clinicfinder.auth.cli import users_cli
+
+    app.cli.add_command(users_cli)

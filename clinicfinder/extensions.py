@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -40,6 +41,8 @@ queue = JobQueue()
 babel = Babel()
 # Limits are declared per view; storage is RATELIMIT_STORAGE_URI (memory://, or redis:// when scaled out).
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# Admin logins; configured (login view, session protection, user loader) in clinicfinder/auth.
+login_manager = LoginManager()
 
 
 @event.listens_for(Engine, "connect")

@@ -71,6 +71,13 @@ class ProvenanceMixin:
     as_of: Mapped[date]
 
 
+class VerificationMixin:
+    """A clinic's own claim stays "clinic-reported" until a site admin verifies it (see admin/listing.py)."""
+
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_by: Mapped[str | None] = mapped_column(sa.String(254))
+
+
 class Clinic(Model):
     __tablename__ = "clinics"
 
@@ -122,7 +129,7 @@ class Clinic(Model):
     )
 
 
-class TreatmentOffer(ProvenanceMixin, Model):
+class TreatmentOffer(ProvenanceMixin, VerificationMixin, Model):
     __tablename__ = "treatment_offers"
     __table_args__ = (
         sa.UniqueConstraint("clinic_id", "treatment"),
@@ -176,7 +183,7 @@ def sort_accreditations(rows: Iterable[Any]) -> AccreditationRows:
     return sorted_rows._replace(verified=verified, sart=sart)
 
 
-class Accreditation(ProvenanceMixin, Model):
+class Accreditation(ProvenanceMixin, VerificationMixin, Model):
     __tablename__ = "accreditations"
     __table_args__ = (sa.UniqueConstraint("clinic_id", "kind", "body"),)
 
@@ -205,7 +212,7 @@ class OutcomeFigure(ProvenanceMixin, Model):
     clinic: Mapped[Clinic] = relationship(back_populates="outcomes")
 
 
-class MaleFactorFact(ProvenanceMixin, Model):
+class MaleFactorFact(ProvenanceMixin, VerificationMixin, Model):
     __tablename__ = "male_factor_facts"
     __table_args__ = (sa.UniqueConstraint("clinic_id", "capability"),)
 
@@ -217,7 +224,7 @@ class MaleFactorFact(ProvenanceMixin, Model):
     clinic: Mapped[Clinic] = relationship(back_populates="male_factor")
 
 
-class ClinicLanguage(ProvenanceMixin, Model):
+class ClinicLanguage(ProvenanceMixin, VerificationMixin, Model):
     __tablename__ = "clinic_languages"
     __table_args__ = (sa.UniqueConstraint("clinic_id", "language"),)
 
@@ -247,8 +254,45 @@ class User(Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Login throttling per account: after a run of failures the account waits, whatever the IP.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Hash of the nonce in the current login's cookie: a cookie-held session can then be ended server-side.
+    session_nonce_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     clinics: Mapped[list[Clinic]] = relationship(secondary=clinic_admins, order_by=Clinic.name)
+
+    # Flask-Login's user interface; a disabled account is logged out on its next request.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
+
+
+class UserToken(Model):
+    """A single-use, expiring link sent by email. Only a hash of the token is stored."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
 
 
 class ReportStatus(enum.StrEnum):

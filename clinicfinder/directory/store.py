@@ -53,6 +53,8 @@ class ImportSummary:
     dry_run: bool
     added: list[str] = field(default_factory=list)
     changed: dict[str, list[str]] = field(default_factory=dict)  # clinic id -> changed columns
+    # clinic id -> (column, old cell, new cell), for a preview that shows exactly what will change
+    differences: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     unchanged: int = 0
 
     def describe(self) -> str:
@@ -100,6 +102,7 @@ def import_directory(
                 summary.unchanged += 1
                 continue
             summary.changed[record.clinic_id] = changed
+            summary.differences[record.clinic_id] = [(column, old_row[column], new_row[column]) for column in changed]
             if not dry_run:
                 apply_record(clinic, record)
                 session.add_all(

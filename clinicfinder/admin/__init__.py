@@ -1,0 +1,1 @@
+"""The admin side: clinic admins keep their listing true; site admins run the directory. English only."""

@@ -1,0 +1,1 @@
+"""Admin accounts: passwords, login sessions, invitations and password resets. English only."""
