@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -30,6 +30,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
 
     register_extensions(app)
     services.init_app(app)
+    register_report_renderer(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -50,6 +51,12 @@ def register_extensions(app: Flask) -> None:
     from clinicfinder.language import select_locale
 
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS_DIR))
+
+
+def register_report_renderer(app: Flask) -> None:
+    from clinicfinder.reports.builder import renderer
+
+    renderer.configure(app.config["RENDER_PROCESSES"], app.config["RENDER_TASKS_PER_CHILD"])
 
 
 def register_blueprints(app: Flask) -> None:
@@ -86,6 +93,12 @@ def register_errorhandlers(app: Flask) -> None:
             return render_error(error)
         if request.path in ("/find/adjust", "/find/forget"):
             target = "/find/results"  # where those buttons are
+        elif request.path in ("/report/confirm", "/report/erase"):
+            # Back to the emailed link's page: its token came from the link, not from the session.
+            target = url_for("report.confirm_page" if request.path.endswith("confirm") else "report.erase_page",
+                             t=request.form.get("token", "")[:500])  # fmt: skip
+        elif request.path.startswith("/report/"):
+            target = "/find/results"
         elif request.path.startswith("/find/"):
             target = request.path
         else:  # the language switch, in every page's header

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -44,6 +45,10 @@ class Settings:
     report_lease_seconds: float
     report_limit_per_address: int
     report_limit_per_ip: str
+    # PDFs are made in this many child processes per web or worker process (0: in the process itself),
+    # each replaced after RENDER_TASKS_PER_CHILD reports so memory stays flat.
+    render_processes: int
+    render_tasks_per_child: int
     mail_server: str
     # True when MAIL_SERVER is not set: `make run` then starts the local SMTP server itself.
     local_mail_server: bool
@@ -77,7 +82,7 @@ class Settings:
         app_env = reader.choice("APP_ENV", ENVIRONMENTS, "development")
         instance_dir = Path(env.get("INSTANCE_DIR") or INSTANCE_DIR)
         port = reader.integer("PORT", 5000, minimum=1, maximum=65535)
-        return cls(
+        settings = cls(
             app_env=app_env,
             secret_key=_secret_key(env.get("SECRET_KEY", ""), app_env, instance_dir),
             database_url=reader.url(
@@ -87,7 +92,7 @@ class Settings:
             ),
             queue_url=reader.url("QUEUE_URL", f"sqlite:///{instance_dir / 'queue.db'}", ("sqlite", "redis")),
             reports_dir=Path(env.get("REPORTS_DIR") or PROJECT_ROOT / "reports"),
-            report_retention_days=reader.integer("REPORT_RETENTION_DAYS", 7, minimum=0, maximum=365),
+            report_retention_days=reader.integer("REPORT_RETENTION_DAYS", 7, minimum=1, maximum=365),
             report_double_opt_in=reader.boolean("REPORT_DOUBLE_OPT_IN", True),
             report_confirm_hours=reader.integer("REPORT_CONFIRM_HOURS", 24, minimum=1, maximum=24 * 7),
             report_max_attempts=reader.integer("REPORT_MAX_ATTEMPTS", 10, minimum=1, maximum=100),
@@ -95,6 +100,8 @@ class Settings:
             report_lease_seconds=reader.number("REPORT_LEASE_SECONDS", 300.0, minimum=1.0),
             report_limit_per_address=reader.integer("REPORT_LIMIT_PER_ADDRESS", 3, minimum=1, maximum=1000),
             report_limit_per_ip=env.get("REPORT_LIMIT_PER_IP") or "20 per hour",
+            render_processes=reader.integer("RENDER_PROCESSES", 2, minimum=0, maximum=64),
+            render_tasks_per_child=reader.integer("RENDER_TASKS_PER_CHILD", 50, minimum=1, maximum=100_000),
             mail_server=env.get("MAIL_SERVER") or "127.0.0.1",
             local_mail_server=not env.get("MAIL_SERVER"),
             mail_port=reader.integer("MAIL_PORT", 8025, minimum=1, maximum=65535),
@@ -113,6 +120,29 @@ class Settings:
             geocoder=reader.choice("GEOCODER", ("offline", "nominatim"), "offline"),
             geocoder_user_agent=env.get("GEOCODER_USER_AGENT") or "ClinicFinder",
         )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Rules between settings, and what production must not run without."""
+        if self.report_confirm_hours > self.report_retention_days * 24:
+            raise ConfigError(
+                f"REPORT_CONFIRM_HOURS ({self.report_confirm_hours}) is longer than REPORT_RETENTION_DAYS "
+                f"({self.report_retention_days} days): requests would be deleted before they could be confirmed."
+            )
+        if not self.is_production:
+            return
+        if not _is_loopback(self.mail_server) and not (self.mail_use_tls or self.mail_use_ssl):
+            raise ConfigError(
+                f"MAIL_SERVER is {self.mail_server} but neither MAIL_USE_TLS nor MAIL_USE_SSL is on. Reports "
+                "carry health information: in production they travel to a relay only over verified TLS."
+            )
+        public = urlsplit(self.public_url)
+        if public.scheme != "https" and not _is_loopback(public.hostname or ""):
+            raise ConfigError(
+                f"PUBLIC_URL is {self.public_url}: in production the links in emails must be https:// "
+                "addresses that reach this site."
+            )
 
     def flask_config(self) -> dict[str, Any]:
         """The settings under the keys Flask and its extensions read."""
@@ -121,6 +151,8 @@ class Settings:
             "TESTING": self.app_env == "testing",
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
+            # A failed statement's message would otherwise quote its values: addresses and answers.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
             "QUEUE_URL": self.queue_url,
             "REPORTS_DIR": str(self.reports_dir),
             "REPORT_RETENTION_DAYS": self.report_retention_days,
@@ -131,6 +163,8 @@ class Settings:
             "REPORT_LEASE_SECONDS": self.report_lease_seconds,
             "REPORT_LIMIT_PER_ADDRESS": self.report_limit_per_address,
             "REPORT_LIMIT_PER_IP": self.report_limit_per_ip,
+            "RENDER_PROCESSES": self.render_processes,
+            "RENDER_TASKS_PER_CHILD": self.render_tasks_per_child,
             "MAIL_SERVER": self.mail_server,
             "MAIL_PORT": self.mail_port,
             "MAIL_USE_TLS": self.mail_use_tls,
@@ -152,6 +186,10 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.is_production,
         }
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
 
 def _process_environment() -> dict[str, str]:

@@ -23,6 +23,16 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
 
 
 class VerifiedConnection(Connection):
+    def __exit__(self, *exc_info: object) -> None:
+        # Flask-Mail ends with QUIT and lets its failure escape; by then the message was accepted,
+        # and raising would make the caller send it again.
+        if self.host is not None:
+            try:
+                self.host.quit()
+            except (smtplib.SMTPException, OSError):
+                self.host.close()
+            self.host = None
+
     def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
         config = current_app.config
         timeout = float(config["MAIL_TIMEOUT"])

@@ -330,6 +330,9 @@ class ReportRequest(Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when a worker claims the job; a claim older than the lease means the worker died.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Which claim holds the job: every write after the claim checks it, so a worker that lost its
+    # lease (too slow, or the job erased) changes nothing and sends nothing.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the whole row goes then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,8 @@ def test_development_secret_key_is_generated_once_and_shared_by_web_and_worker(t
         ("MAIL_PORT", "smtp", "MAIL_PORT must be a whole number, got 'smtp'"),
         ("PORT", "70000", "PORT must be between 1 and 65535, got 70000"),
         ("MAIL_USE_TLS", "maybe", "MAIL_USE_TLS must be true or false, got 'maybe'"),
-        ("REPORT_RETENTION_DAYS", "-1", "REPORT_RETENTION_DAYS must be between 0 and 365, got -1"),
+        ("REPORT_RETENTION_DAYS", "-1", "REPORT_RETENTION_DAYS must be between 1 and 365, got -1"),
+        ("REPORT_RETENTION_DAYS", "0", "REPORT_RETENTION_DAYS must be between 1 and 365, got 0"),
         ("APP_ENV", "staging", "APP_ENV must be one of development, testing, production, got 'staging'"),
         ("QUEUE_URL", "amqp://broker", "QUEUE_URL must start with sqlite:// or redis://, got 'amqp://broker'"),
         ("MAIL_TIMEOUT", "soon", "MAIL_TIMEOUT must be a number, got 'soon'"),
@@ -98,3 +100,24 @@ def test_a_quality_policy_must_weigh_every_scored_criterion() -> None:
 
     with pytest.raises(ValueError, match="weights must give exactly these criteria"):
         QualityPolicy(weights={"treatment_confirmed": 50.0})
+
+
+def test_a_confirmation_window_longer_than_the_retention_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"REPORT_CONFIRM_HOURS \(48\) is longer than REPORT_RETENTION_DAYS"):
+        Settings.from_env({"INSTANCE_DIR": str(tmp_path), "REPORT_RETENTION_DAYS": "1", "REPORT_CONFIRM_HOURS": "48"})
+
+
+PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 64, "PUBLIC_URL": "https://clinicfinder.example"}
+
+
+def test_production_refuses_a_remote_relay_without_tls(tmp_path: Path) -> None:
+    environment = {**PRODUCTION, "INSTANCE_DIR": str(tmp_path), "MAIL_SERVER": "smtp.example.org"}
+    with pytest.raises(ConfigError, match="neither MAIL_USE_TLS nor MAIL_USE_SSL is on"):
+        Settings.from_env(environment)
+    assert Settings.from_env({**environment, "MAIL_USE_TLS": "true"}).mail_use_tls
+
+
+def test_production_links_in_emails_must_be_https(tmp_path: Path) -> None:
+    environment = {**PRODUCTION, "INSTANCE_DIR": str(tmp_path), "PUBLIC_URL": "http://clinicfinder.example"}
+    with pytest.raises(ConfigError, match=re.escape("PUBLIC_URL is http://clinicfinder.example")):
+        Settings.from_env(environment)

@@ -158,7 +158,8 @@ class ReportEmailForm(FlaskForm):
         ),
     )
     # A trap for bots: hidden from people (and from screen readers), so anything typed here was not typed by a person.
-    website = StringField(_l("Leave this empty"))
+    # Not named like anything a browser or password manager would fill in for a person.
+    leave_blank = StringField(_l("Leave this empty"))
 
     def validate_email(self, field: StringField) -> None:
         value = (field.data or "").strip()
@@ -166,10 +167,11 @@ class ReportEmailForm(FlaskForm):
         if any(character in value for character in "\r\n,;") or value.count("@") != 1:
             raise ValidationError(_l("Enter one email address, such as name@example.com."))
         try:
-            checked = validate_email(value, check_deliverability=False)
+            # No SMTPUTF8: an accented mailbox name would be refused by most relays, and by smtplib.
+            checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
         except EmailNotValidError:
             raise ValidationError(_l("Enter an email address such as name@example.com.")) from None
-        field.data = checked.normalized
+        field.data = checked.ascii_email or checked.normalized
 
 
 class ReportDownloadForm(FlaskForm):

@@ -65,7 +65,7 @@ def email() -> BaseResponse:
         errors = {field.name: [str(message) for message in field.errors] for field in form if field.errors}
         journey.update(rejected={"step": "report_email", "typed": typed, "errors": errors})
         return redirect(url_for("patient.results", _anchor="report"))
-    if form.website.data:
+    if form.leave_blank.data:
         session[SESSION_KEY] = UNDISCLOSED  # a bot: answer as if it worked, make nothing
         return redirect(url_for(".progress"))
     snapshot = delivery.snapshot(answers, place_label(answers["place"]))
@@ -74,31 +74,33 @@ def email() -> BaseResponse:
     return redirect(url_for(".progress"))
 
 
-def _followed() -> tuple[ReportRequest | None, bool]:
-    """The report this browser follows, and whether there is one at all."""
+def _followed() -> tuple[str | None, ReportRequest | None]:
+    """What this browser follows (an id, UNDISCLOSED or None) and its request, if it still exists."""
     followed = session.get(SESSION_KEY)
     if not isinstance(followed, str):
-        return None, False
+        return None, None
     if followed == UNDISCLOSED:
-        return None, True
-    return delivery.report_status(followed), True
+        return followed, None
+    return followed, delivery.report_status(followed)
 
 
-def _stage(row: ReportRequest | None) -> str:
-    """awaiting | queued | making | sent | failed | expired — what the progress page shows."""
+def _stage(followed: str, row: ReportRequest | None) -> str:
+    """awaiting_confirmation | queued | making | sent | failed | expired | gone — for the progress page."""
+    if followed == UNDISCLOSED:
+        return ReportStatus.AWAITING_CONFIRMATION.value  # exactly what a real request shows
     if row is None:
-        return ReportStatus.AWAITING_CONFIRMATION.value
+        return "gone"  # erased through the email's link, or purged after REPORT_RETENTION_DAYS
     return row.status.value
 
 
 @blueprint.get("/progress")
 def progress() -> str | BaseResponse:
-    row, following = _followed()
-    if not following:
+    followed, row = _followed()
+    if followed is None:
         return redirect(url_for("patient.results"))
     return render_template(
         "report/progress.html",
-        stage=_stage(row),
+        stage=_stage(followed, row),
         limit=current_app.config["REPORT_LIMIT_PER_ADDRESS"],
         hours=current_app.config["REPORT_CONFIRM_HOURS"],
         download_form=ReportDownloadForm(),
@@ -107,10 +109,10 @@ def progress() -> str | BaseResponse:
 
 @blueprint.get("/progress.json")
 def progress_json() -> BaseResponse | tuple[BaseResponse, int]:
-    row, following = _followed()
-    if not following:
+    followed, row = _followed()
+    if followed is None:
         return jsonify(error={"parameter": None, "message": "no report is being followed"}), 404
-    stage = _stage(row)
+    stage = _stage(followed, row)
     return jsonify(stage=stage, message=_stage_message(stage))
 
 
@@ -124,6 +126,7 @@ def _stage_message(stage: str) -> str:
         "sent": _("Sent. Check your inbox for your report."),
         "failed": _("We could not send your report. Nothing was kept; you can download it instead."),
         "expired": _("The confirmation link was not used in time, so nothing was sent and your request was deleted."),
+        "gone": _("This request no longer exists: it was deleted, with everything we held about it."),
     }
     return str(messages[stage])
 
@@ -134,15 +137,20 @@ def report_stage_message(stage: str) -> str:
 
 
 @blueprint.get("/confirm")
-def confirm_page() -> str | tuple[str, int]:
+def confirm_page() -> str | BaseResponse | tuple[str, int]:
     # Mail scanners open links to check them: a GET only shows a button, the POST sends.
     token = request.args.get("t", "")
     row = delivery.confirmation_pending(token) if token else None
-    if row is None or row.status is ReportStatus.EXPIRED or row.confirm_by < delivery.now():
+    if row is None or row.status is ReportStatus.EXPIRED:
         return render_template("report/link_invalid.html"), 410
+    if row.status is ReportStatus.FAILED:
+        session[SESSION_KEY] = row.id
+        return redirect(url_for(".progress"))  # says so, and offers the download
     if row.status is not ReportStatus.AWAITING_CONFIRMATION:
         session[SESSION_KEY] = row.id
         return render_template("report/already_confirmed.html")
+    if row.confirm_by < delivery.now():
+        return render_template("report/link_invalid.html"), 410
     return render_template("report/confirm.html", form=ConfirmReportForm(token=token))
 
 

@@ -235,10 +235,28 @@ def _enqueue(row: ReportRequest, delay: float | None = None) -> None:
 # --- the worker side -------------------------------------------------------------------------
 
 
-def _claim(report_id: str, *conditions: Any, **values: Any) -> bool:
-    """Take the job if nobody else holds it: one conditional UPDATE, safe across processes and hosts."""
+def _claim(report_id: str, *conditions: Any, **values: Any) -> str | None:
+    """Take the job if nobody else holds it: one conditional UPDATE, safe across processes and hosts.
+
+    Returns the claim's token; every later write names it, so a worker that lost the job since
+    (its lease ran out, or the patient erased the request) changes nothing and sends nothing.
+    """
+    token = str(uuid.uuid4())
     result = db.session.execute(
-        sa.update(ReportRequest).where(ReportRequest.id == report_id, *conditions).values(**values)
+        sa.update(ReportRequest)
+        .where(ReportRequest.id == report_id, ReportRequest.attempts < current_app.config["REPORT_MAX_ATTEMPTS"],
+               *conditions)
+        .values(claim_token=token, claimed_at=now(), attempts=ReportRequest.attempts + 1, **values)
+    )  # fmt: skip
+    db.session.commit()
+    return token if getattr(result, "rowcount", 0) else None
+
+
+def _if_still_ours(report_id: str, token: str, **values: Any) -> bool:
+    result = db.session.execute(
+        sa.update(ReportRequest)
+        .where(ReportRequest.id == report_id, ReportRequest.claim_token == token)
+        .values(**values)
     )
     db.session.commit()
     return bool(getattr(result, "rowcount", 0))
@@ -252,110 +270,124 @@ def _free_or_stale() -> Any:
     return sa.or_(ReportRequest.claimed_at.is_(None), ReportRequest.claimed_at < now() - _lease())
 
 
+def _due() -> Any:
+    # A second of slack: Huey's timer and ours are set a moment apart.
+    return sa.or_(
+        ReportRequest.next_attempt_at.is_(None), ReportRequest.next_attempt_at <= now() + timedelta(seconds=1)
+    )
+
+
 def send_confirmation(report_id: str) -> None:
-    claimed = _claim(
+    token = _claim(
         report_id,
         ReportRequest.status == ReportStatus.AWAITING_CONFIRMATION,
         ReportRequest.confirmation_sent_at.is_(None),
+        ReportRequest.confirm_by > now(),  # never send a link that is already dead
+        _due(),
         _free_or_stale(),
-        claimed_at=now(),
-        attempts=ReportRequest.attempts + 1,
     )
-    if not claimed:
+    if token is None:
         return
     row = db.session.get(ReportRequest, report_id)
-    assert row is not None and row.recipient is not None
-    language = row.locale
-    links = {
-        "confirm_url": _link("/report/confirm", confirm_token(row.id)),
-        "erase_url": _link("/report/erase", erase_token(row.id)),
-        "hours": current_app.config["REPORT_CONFIRM_HOURS"],
-    }
-    message = Message(
-        subject=render_email_template(language, "email/confirm_subject.txt", **links).strip(),
-        recipients=[row.recipient],
-        body=render_email_template(language, "email/confirm.txt", **links),
-        html=render_email_template(language, "email/confirm.html", **links),
-        extra_headers={"Auto-Submitted": "auto-generated"},
-    )
+    if row is None or row.recipient is None:
+        return  # erased between the claim and now
     try:
+        links = {
+            "confirm_url": _link("/report/confirm", confirm_token(row.id)),
+            "erase_url": _link("/report/erase", erase_token(row.id)),
+            "hours": current_app.config["REPORT_CONFIRM_HOURS"],
+        }
+        message = Message(
+            subject=render_email_template(row.locale, "email/confirm_subject.txt", **links).strip(),
+            recipients=[row.recipient],
+            body=render_email_template(row.locale, "email/confirm.txt", **links),
+            html=render_email_template(row.locale, "email/confirm.html", **links),
+            extra_headers={"Auto-Submitted": "auto-generated"},
+        )
+        if not _if_still_ours(report_id, token, claimed_at=now()):  # renew the lease, or stop: erased
+            return
         mail.send(message)
-    except TRANSIENT_ERRORS as error:
-        _attempt_failed(row, error)
+    except Exception as error:  # a bug fails visibly and is retried like an outage, then gives up
+        _attempt_failed(row, token, error)
         return
-    row.confirmation_sent_at = now()
-    row.claimed_at = None
-    row.last_error = None
-    row.attempts = 0
-    db.session.commit()
+    _if_still_ours(report_id, token, confirmation_sent_at=now(), claimed_at=None, claim_token=None, last_error=None,
+                   attempts=0, next_attempt_at=None)  # fmt: skip
 
 
 def deliver_report(report_id: str) -> None:
-    claimed = _claim(
+    token = _claim(
         report_id,
         ReportRequest.sent_at.is_(None),
         sa.or_(
-            sa.and_(ReportRequest.status == ReportStatus.QUEUED, ReportRequest.next_attempt_at <= now()),
+            sa.and_(ReportRequest.status == ReportStatus.QUEUED, _due()),
             # A worker that claimed it and then died (killed, out of memory, host lost).
             sa.and_(ReportRequest.status == ReportStatus.MAKING, ReportRequest.claimed_at < now() - _lease()),
         ),
         status=ReportStatus.MAKING,
-        claimed_at=now(),
-        attempts=ReportRequest.attempts + 1,
     )
-    if not claimed:
+    if token is None:
         return
     row = db.session.get(ReportRequest, report_id)
-    assert row is not None and row.recipient is not None and row.answers is not None
+    if row is None or row.recipient is None or row.answers is None:
+        return  # erased between the claim and now
     try:
         report = report_from_snapshot(row.answers, row.locale, row.confirmed_at or row.created_at)
         pdf = _stored_pdf(row.id, report)
+        erase_url = _link("/report/erase", erase_token(row.id))
         message = Message(
             subject=render_email_template(row.locale, "email/report_subject.txt").strip(),
             recipients=[row.recipient],
-            body=render_email_template(row.locale, "email/report.txt",
-                                       erase_url=_link("/report/erase", erase_token(row.id))),
-            html=render_email_template(row.locale, "email/report.html",
-                                       erase_url=_link("/report/erase", erase_token(row.id))),
+            body=render_email_template(row.locale, "email/report.txt", erase_url=erase_url),
+            html=render_email_template(row.locale, "email/report.html", erase_url=erase_url),
             attachments=[Attachment(file_name(report), "application/pdf", pdf)],
-            # The same id on every attempt: if a crash ever made us send twice, mail systems can fold the copies.
-            extra_headers={"Message-ID": f"<report-{row.id}@clinicfinder>", "Auto-Submitted": "auto-generated"},
-        )  # fmt: skip
+            extra_headers={"Auto-Submitted": "auto-generated"},
+        )
+        # The same id on every attempt: were a copy ever sent twice, mail systems could fold them.
+        message.msgId = f"<report-{row.id}@{_mail_domain()}>"
+        # Renew the lease just before sending, or stop: another worker has the job, or it was erased.
+        if not _if_still_ours(report_id, token, claimed_at=now()):
+            pdf_path(report_id).unlink(missing_ok=True)
+            return
         mail.send(message)
-    except TRANSIENT_ERRORS as error:
-        _attempt_failed(row, error)
+    except Exception as error:  # a bug fails visibly and is retried like an outage, then gives up
+        _attempt_failed(row, token, error)
         return
-    row.status = ReportStatus.SENT
-    row.sent_at = now()
-    row.claimed_at = None
-    row.next_attempt_at = None
-    row.last_error = None
     # Sent: the answers, the address and our copy of the PDF have no reason to stay.
-    row.answers = None
-    row.recipient = None
-    db.session.commit()
-    pdf_path(row.id).unlink(missing_ok=True)
+    _if_still_ours(report_id, token, status=ReportStatus.SENT, sent_at=now(), claimed_at=None, claim_token=None,
+                   next_attempt_at=None, last_error=None, answers=None, recipient=None)  # fmt: skip
+    pdf_path(report_id).unlink(missing_ok=True)
 
 
-def _attempt_failed(row: ReportRequest, error: BaseException) -> None:
-    row.last_error = describe_error(error)
-    row.claimed_at = None
-    if row.attempts >= current_app.config["REPORT_MAX_ATTEMPTS"]:
-        row.status = ReportStatus.FAILED
-        row.next_attempt_at = None
-        row.answers = None
-        row.recipient = None
-        db.session.commit()
+def _mail_domain() -> str:
+    sender = str(current_app.config["MAIL_DEFAULT_SENDER"])
+    return sender.rpartition("@")[2].rstrip(">").strip() or "clinicfinder.localhost"
+
+
+def is_permanent(error: BaseException) -> bool:
+    """A 5xx answer won't change on retry (unknown mailbox, message refused): give up at once."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def _attempt_failed(row: ReportRequest, token: str, error: BaseException) -> None:
+    described = describe_error(error)
+    if is_permanent(error) or row.attempts >= current_app.config["REPORT_MAX_ATTEMPTS"]:
+        if _if_still_ours(row.id, token, status=ReportStatus.FAILED, next_attempt_at=None, answers=None,
+                          recipient=None, claimed_at=None, claim_token=None, last_error=described):  # fmt: skip
+            log.warning("report job gave up after %s attempt(s): %s", row.attempts, described)
         pdf_path(row.id).unlink(missing_ok=True)
-        log.warning("report job gave up after %s attempts: %s", row.attempts, row.last_error)
         return
     delay = retry_delay(row.attempts, current_app.config["REPORT_RETRY_SECONDS"])
-    if row.status is ReportStatus.MAKING:
-        row.status = ReportStatus.QUEUED
-    row.next_attempt_at = now() + delay
-    db.session.commit()
-    log.info("report job attempt %s failed (%s); next in %s s", row.attempts, row.last_error, delay.seconds)
-    _enqueue(row, delay.total_seconds())
+    retry_status = ReportStatus.QUEUED if row.status is ReportStatus.MAKING else row.status
+    if _if_still_ours(row.id, token, status=retry_status, next_attempt_at=now() + delay, claimed_at=None,
+                      claim_token=None, last_error=described):  # fmt: skip
+        log.info(
+            "report job attempt %s failed (%s); next in %s s", row.attempts, described, round(delay.total_seconds())
+        )
+        db.session.refresh(row)
+        _enqueue(row, delay.total_seconds())
 
 
 def retry_delay(attempts: int, base_seconds: float) -> timedelta:
@@ -434,6 +466,7 @@ def _stored_pdf(report_id: str, report: Report) -> bytes:
 
 def sweep() -> int:
     """Re-enqueue jobs the queue lost or a dead worker left; returns how many."""
+    _give_up_on_exhausted()
     overdue = now() - timedelta(seconds=60)  # a job enqueued a moment ago is still in the queue
     rows = db.session.scalars(
         sa.select(ReportRequest).where(
@@ -449,6 +482,23 @@ def sweep() -> int:
     for row in rows:
         _enqueue(row)
     return len(rows)
+
+
+def _give_up_on_exhausted() -> None:
+    """Jobs whose every attempt ended in a crash (no worker lived to record the failure)."""
+    db.session.execute(
+        sa.update(ReportRequest)
+        .where(
+            ReportRequest.attempts >= current_app.config["REPORT_MAX_ATTEMPTS"],
+            ReportRequest.status.in_([ReportStatus.AWAITING_CONFIRMATION, ReportStatus.QUEUED, ReportStatus.MAKING]),
+            ReportRequest.sent_at.is_(None),
+            ReportRequest.confirmation_sent_at.is_(None) | (ReportRequest.status != ReportStatus.AWAITING_CONFIRMATION),
+            _free_or_stale(),
+        )
+        .values(status=ReportStatus.FAILED, answers=None, recipient=None, claimed_at=None, claim_token=None,
+                next_attempt_at=None, last_error="gave up: no attempt finished")
+    )  # fmt: skip
+    db.session.commit()
 
 
 def purge() -> dict[str, int]:

@@ -7,7 +7,7 @@
   }
   var message = document.querySelector("[data-report-message]");
   var order = ["awaiting_confirmation", "queued", "making", "sent"];
-  var finished = ["sent", "failed", "expired"];
+  var finished = ["sent", "failed", "expired", "gone"];
 
   function show(stage, text) {
     var reached = order.indexOf(stage);
@@ -18,17 +18,17 @@
     if (message.textContent !== text) {
       message.textContent = text; // a polite live region: read out only when it changes
     }
-    message.classList.toggle("report-status--bad", stage === "failed" || stage === "expired");
+    message.classList.toggle("report-status--bad", stage === "failed" || stage === "expired" || stage === "gone");
   }
 
   function poll() {
     fetch(list.getAttribute("data-url"), { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
-        if (!data) { return; }
+        if (!data) { window.setTimeout(poll, 5000); return; } // a hiccup (restart, 503): ask again later
         show(data.stage, data.message);
         if (finished.indexOf(data.stage) === -1) { window.setTimeout(poll, 2000); }
-        else if (data.stage !== "sent") { window.location.reload(); } // shows the download button
+        else if (data.stage === "failed" || data.stage === "expired") { window.location.reload(); } // shows the download
       })
       .catch(function () { window.setTimeout(poll, 5000); });
   }
