@@ -107,7 +107,7 @@ def walk(page: Page, base: str, language: str, out: Path, size: str, maildir: Pa
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "4", str(pdf), str(out / f"pdf-{language}")],
                        check=True)  # fmt: skip
         pdf.unlink()
-    address = f"screens-{language}-{size}@example.org"
+    address = f"screens-{language}-{size}-{int(time.time())}@example.org"  # a fresh one: no older mail matches
     page.locator("#email").fill(address)
     page.get_by_role("button", name=words["email"]).click()
     shot("6-progress")
