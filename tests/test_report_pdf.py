@@ -264,3 +264,29 @@ def test_the_fetcher_refuses_everything_but_a_bundled_file(url: str) -> None:
 def test_the_fetcher_serves_the_bundled_font() -> None:
     response = AssetFetcher().fetch("asset:fonts/LiberationSans-Regular.ttf")
     assert response.read(4) == b"\x00\x01\x00\x00"  # a TrueType font
+
+
+def test_a_markdown_description_is_shown_formatted_and_sanitised(app: Flask) -> None:
+    with app.app_context():
+        clinic = db.session.get(Clinic, "us-cdc-1")
+        assert clinic is not None
+        clinic.description = "We offer **micro-TESE** on site. [Our prices](https://clinic.example/prices)"
+        db.session.commit()
+    try:
+        _, pdf = make_pdf(app, snapshot("ivf"))
+    finally:
+        with app.app_context():
+            clinic = db.session.get(Clinic, "us-cdc-1")
+            assert clinic is not None
+            clinic.description = None
+            db.session.commit()
+    text = pdf_text(pdf)
+    assert "We offer micro-TESE on site. Our prices" in text
+    assert "**" not in text
+    uris = {
+        str(annotation.get_object()["/A"]["/URI"])
+        for page in PdfReader(BytesIO(pdf)).pages
+        for annotation in page.get("/Annots", [])
+        if annotation.get_object().get("/A") is not None and annotation.get_object()["/A"].get("/S") == "/URI"
+    }
+    assert "https://clinic.example/prices" in uris

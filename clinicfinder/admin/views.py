@@ -36,7 +36,6 @@ from clinicfinder.admin.forms import (
     listing_form_data,
     split_list,
 )
-from clinicfinder.admin.text import description_html
 from clinicfinder.auth import accounts, emails
 from clinicfinder.directory.csvfile import write_directory
 from clinicfinder.directory.store import export_directory
@@ -47,7 +46,6 @@ from clinicfinder.models import AuditEntry, Clinic, TokenPurpose, User, utcnow
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 blueprint.register_error_handler(CSRFError, expired_form)
 blueprint.after_request(no_store)
-blueprint.add_app_template_filter(description_html, "description_html")
 
 CLINICS_PER_PAGE = 50
 AUDIT_ROWS = 200

@@ -15,6 +15,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from clinicfinder import services
+from clinicfinder.descriptions import description_html
 from clinicfinder.domain import ClinicStatus
 from clinicfinder.extensions import db
 from clinicfinder.geo import GeocodeError, Place
@@ -42,6 +43,7 @@ from clinicfinder.patient.forms import (
 blueprint = Blueprint("patient", __name__)
 blueprint.add_app_template_global(charts.chart_x, "chart_x")
 blueprint.add_app_template_global(charts.distance_marks, "distance_marks")
+blueprint.add_app_template_filter(description_html, "description_html")
 
 DEFAULT_UNIT = {"en": "mi", "es": "km"}
 DEFAULT_CURRENCY = {"en": "USD", "es": "EUR"}

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from weasyprint import HTML
 
 from clinicfinder.config import PROJECT_ROOT
+from clinicfinder.descriptions import description_html
 from clinicfinder.domain import Treatment
 from clinicfinder.i18n import N_, Text, text_for
 from clinicfinder.matching.criteria import applicable
@@ -98,6 +99,7 @@ def _environment(language: str) -> Environment:
     )
     environment.install_gettext_translations(text_for(language).catalogue, newstyle=True)  # type: ignore[attr-defined]
     environment.globals.update(chart_x=chart_x, distance_marks=distance_marks)
+    environment.filters["description_html"] = description_html
     return environment
 
 

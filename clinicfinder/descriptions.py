@@ -1,4 +1,8 @@
-"""A clinic's description: plain text or Markdown, shown as HTML only after nh3 (ammonia) sanitises it."""
+"""A clinic's description: plain text or Markdown, shown as HTML only after nh3 (ammonia) sanitises it.
+
+The same function serves the admin preview, the results page and the PDF, so a description
+looks alike everywhere and is cleaned the same way everywhere.
+"""
 
 from __future__ import annotations
 
