@@ -119,20 +119,45 @@ def walk(page: Page, base: str, language: str, out: Path, size: str, maildir: Pa
         shot("8-sent")
 
 
+ADMIN_PAGES = [("admin-1-dashboard", "/admin/"), ("admin-2-editor", "/admin/clinics/us-cdc-1"),
+               ("admin-3-import", "/admin/directory/import"), ("admin-4-users", "/admin/users"),
+               ("admin-5-delivery-health", "/admin/health"), ("admin-6-audit", "/admin/audit")]  # fmt: skip
+
+
+def admin_walk(page: Page, base: str, out: Path, email: str, password: str) -> None:
+    """What a site admin sees (English only), after logging in as one."""
+    page.goto(base + "/account/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    for name, path in ADMIN_PAGES:
+        page.goto(base + path)
+        page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("base_url")
     parser.add_argument("out", type=Path)
     parser.add_argument("--maildir", type=Path, help="the local SMTP server's Maildir, to follow the emailed link")
+    parser.add_argument(
+        "--admin", nargs=2, metavar=("EMAIL", "PASSWORD"), help="also the admin pages, as this site admin"
+    )
+    parser.add_argument("--only-admin", action="store_true", help="skip the patient's pages")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for size, viewport in SIZES.items():
+        for size, viewport in ({} if args.only_admin else SIZES).items():
             for language in WORDS:
                 context = browser.new_context(viewport=viewport, locale="en-US", accept_downloads=True)  # type: ignore[arg-type]
                 walk(context.new_page(), args.base_url.rstrip("/"), language, args.out, size, args.maildir)
                 context.close()
+        if args.admin:
+            context = browser.new_context(viewport=SIZES["desktop"], locale="en-US")  # type: ignore[arg-type]
+            admin_walk(context.new_page(), args.base_url.rstrip("/"), args.out, *args.admin)
+            context.close()
         browser.close()
     return 0
 
