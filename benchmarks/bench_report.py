@@ -197,7 +197,7 @@ def main() -> int:
             "long-lived process would accumulate (measured before this change: two plain worker processes grew "
             "from 328 to 470 MB over 500 reports). Timings on this shared 2-core machine move by a third between "
             "runs (ours against plain was 1.23× in one run and 0.79× in another, other work running alongside): read "
-            "the ratio as \"about the same\".",
+            'the ratio as "about the same".',
         ]
     )
     if args.write:
