@@ -699,3 +699,30 @@ def test_an_expired_form_on_the_confirm_page_returns_to_the_link_not_the_start(
     response = patient.post("/report/confirm", data={"csrf_token": "stale", "token": token})
     assert response.status_code == 302
     assert response.location.endswith(f"/report/confirm?t={token}")
+
+
+def test_reports_purge_deletes_old_requests_stray_pdfs_and_expired_answers(
+    patient: FlaskClient, seeded_app: Flask
+) -> None:
+    ask_by_email(patient, "old@example.org")
+    ask_by_email(patient, "unconfirmed@example.org")
+    rows = {row.recipient: row.id for row in report_rows(seeded_app)}
+    reports = Path(seeded_app.config["REPORTS_DIR"])
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / f"{rows['old@example.org']}.pdf").write_bytes(b"%PDF-1.7 left over")
+    (reports / "00000000-0000-4000-8000-000000000000.pdf").write_bytes(b"%PDF-1.7 an orphan")
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    with seeded_app.app_context():
+        db.session.execute(
+            update(ReportRequest).where(ReportRequest.id == rows["old@example.org"]).values(expires_at=past)
+        )
+        db.session.execute(
+            update(ReportRequest).where(ReportRequest.id == rows["unconfirmed@example.org"]).values(confirm_by=past)
+        )
+        db.session.commit()
+    result = seeded_app.test_cli_runner().invoke(args=["reports", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 unconfirmed request(s) expired, 1 old request(s) deleted, 1 PDF file(s) removed" in result.output
+    [left] = report_rows(seeded_app)
+    assert left.status is ReportStatus.EXPIRED and left.recipient is None and left.answers is None
+    assert list(reports.glob("*")) == []
