@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -134,6 +135,11 @@ def test_accreditations_are_the_clinics_to_claim_only_where_cdc_reports_none(adm
         ("accreditation_bodies", "verified", "verified is reported by CDC"),
         ("societies", "SART", "SART is reported by CDC"),
         ("description", "x" * 5001, "Use at most 5000 characters."),
+        ("tese_price", "NaN", "Enter a price of 0 or more"),
+        ("tese_price", "sNaN", "Enter a price of 0 or more"),
+        ("tese_price", "Infinity", "Enter a price of 0 or more"),
+        ("phone", "+1 555\x00 0100", "Remove the invisible control characters from this field."),
+        ("description", "We\x07 help", "Remove the invisible control characters from this field."),
     ],
 )
 def test_a_bad_value_is_refused_with_the_error_next_to_its_field(
@@ -148,6 +154,33 @@ def test_a_bad_value_is_refused_with_the_error_next_to_its_field(
     )
     assert "There is a problem" in page
     assert clinic(app).version == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("version", "abc"), ("version", "99999999999999999999"), ("snapshot", "[" * 100_000)]
+)
+def test_a_tampered_hidden_field_is_refused_as_a_stale_save_not_a_server_error(
+    admins_app: tuple[Flask, Admins], field: str, value: str
+) -> None:
+    app, admins = admins_app
+    owner = logged_in(app, admins.owner)
+    before = clinic(app).version
+    page = save(owner, form_values(owner, EDITOR), **{field: value}, phone="+1 555 0199")
+    if field == "version":
+        assert "someone else saved" in page.lower() or "changed since" in page.lower()
+        assert clinic(app).version == before
+    else:  # without a readable snapshot the save goes through; only the conflict explanation would lack it
+        assert clinic(app).phone == "+1 555 0199"
+
+
+def test_an_impossible_user_id_is_a_404_not_a_server_error(admins_app: tuple[Flask, Admins]) -> None:
+    app, admins = admins_app
+    site = logged_in(app, admins.site)
+    response = site.post(
+        "/admin/users/99999999999999999999999/active",
+        data={"csrf_token": csrf_token(site, "/admin/users"), "active": "0"},
+    )
+    assert response.status_code == 404
 
 
 def test_a_price_needs_a_currency(admins_app: tuple[Flask, Admins]) -> None:
@@ -228,7 +261,7 @@ def test_a_site_admin_verifies_the_clinics_claims(admins_app: tuple[Flask, Admin
     site = logged_in(app, admins.site)
     queue = text(site.get("/admin/claims"))
     assert "Institute for Human Reproduction" in queue and "TESE: yes" in queue
-    page = text(site.post(f"{EDITOR}/verify", data={"csrf_token": csrf_token(site, EDITOR)}, follow_redirects=True))
+    page = text(site.post(f"{EDITOR}/verify", data=verify_form(site), follow_redirects=True))
     assert "2 claim(s) verified." in page
     saved = clinic(app)
     tese = next(offer for offer in saved.offers if offer.treatment is Treatment.TESE)
@@ -238,6 +271,27 @@ def test_a_site_admin_verifies_the_clinics_claims(admins_app: tuple[Flask, Admin
     # A later edit by the clinic is a new claim again.
     save(owner, form_values(owner, EDITOR), tese_price="9100", tese_currency="USD")
     assert "TESE" in text(site.get("/admin/claims"))
+
+
+def verify_form(site: FlaskClient) -> dict[str, str]:
+    """The verify button's form as the editor page shows it now."""
+    page = text(site.get(EDITOR))
+    shown = re.search(r'name="shown"[^>]*value="([0-9a-f]{64})"', page)
+    assert shown, "no verify button on the editor"
+    return {"csrf_token": csrf_token(site, EDITOR), "shown": shown.group(1)}
+
+
+def test_a_claim_made_after_the_site_admin_looked_is_not_verified_unseen(admins_app: tuple[Flask, Admins]) -> None:
+    app, admins = admins_app
+    owner = logged_in(app, admins.owner)
+    save(owner, form_values(owner, EDITOR), tese_offered="yes")
+    site = logged_in(app, admins.site)
+    looked_at = verify_form(site)  # the site admin sees one claim: TESE offered
+    save(owner, form_values(owner, EDITOR), tese_price="99999", tese_currency="USD")  # then the clinic adds a price
+    page = text(site.post(f"{EDITOR}/verify", data=looked_at, follow_redirects=True))
+    assert "claims changed after this page was shown, so nothing was verified." in page
+    tese = next(offer for offer in clinic(app).offers if offer.treatment is Treatment.TESE)
+    assert tese.verified_at is None and tese.source.startswith("Clinic-reported")
 
 
 def test_a_site_admin_deactivates_a_clinic_and_patients_no_longer_find_it(admins_app: tuple[Flask, Admins]) -> None:

@@ -24,11 +24,20 @@ def split_list(text: str | None) -> tuple[str, ...]:
     return tuple(sorted({item.strip() for item in _SEPARATORS.split(text or "") if item.strip()}))
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class ListingForm(FlaskForm):
     """The clinic admin's editor. Per-treatment and per-capability fields are added below the class."""
 
     version = HiddenField()
     snapshot = HiddenField()  # what the editor showed when opened, to explain a conflict
+
+    def loaded_version(self) -> int:
+        """The version the editor was opened at; a tampered value counts as stale (the save is refused)."""
+        text = (self.version.data or "").strip()
+        return int(text) if text.isdigit() and len(text) < 10 else -1
+
     phone = StringField("Phone", validators=[Optional(), Length(max=40, message="Use at most 40 characters.")])
     email = EmailField(
         "Email for patients",
@@ -100,6 +109,11 @@ class ListingForm(FlaskForm):
             if field.data != field.object_data:
                 field.errors = [*field.errors, "This comes from CDC and can't be changed here."]
                 valid = False
+        for field in self:
+            # NUL and other control characters: invisible to people, and PostgreSQL refuses NUL outright.
+            if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+                field.errors = [*field.errors, "Remove the invisible control characters from this field."]
+                valid = False
         return valid
 
     def _check_offer(self, treatment: Treatment) -> bool:
@@ -154,7 +168,8 @@ def _price_field(label: str) -> Field:
 
 
 def _positive_price(form: FlaskForm, field: Field) -> None:
-    if field.data is not None and not (0 <= field.data < Decimal("1e10")):
+    # NaN and infinities parse as Decimals, and NaN can't even be compared: refuse them first.
+    if field.data is not None and (not field.data.is_finite() or not (0 <= field.data < Decimal("1e10"))):
         raise ValidationError("Enter a price of 0 or more, like 12500 or 12500.50.")
 
 
@@ -225,6 +240,11 @@ class StatusForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: for buttons that act on what the page shows (verify claims, commit an import)."""
+
+
+class VerifyClaimsForm(FlaskForm):
+    # A fingerprint of the claims the page showed: a claim added or changed since is not verified unseen.
+    shown = HiddenField(validators=[DataRequired()])
 
 
 class UploadForm(FlaskForm):

@@ -15,6 +15,7 @@ Provenance rules:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -185,10 +186,15 @@ def dump_snapshot(values: dict[str, str]) -> str:
     return json.dumps(values, sort_keys=True, ensure_ascii=False)
 
 
+MAX_SNAPSHOT_CHARS = 100_000  # far more than a listing; a bigger one was not made by our page
+
+
 def load_snapshot(text: str | None) -> dict[str, str]:
+    if text and len(text) > MAX_SNAPSHOT_CHARS:
+        return {}
     try:
         loaded = json.loads(text or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested brackets
         return {}
     return {str(key): str(value) for key, value in loaded.items()} if isinstance(loaded, dict) else {}
 
@@ -392,6 +398,12 @@ def pending_claims(clinic: Clinic) -> list[Claim]:
             label = "Accreditation body" if row.kind is AccreditationKind.LAB else "Society membership"
             claims.append(Claim("accreditation", row.id, label, row.body, row.source, row.as_of))
     return claims
+
+
+def claims_fingerprint(claims: list[Claim]) -> str:
+    """What the site admin was shown: verifying checks the claims are still exactly these."""
+    shown = "\n".join(f"{c.kind}|{c.row_id}|{c.value}|{c.source}|{c.as_of.isoformat()}" for c in claims)
+    return hashlib.sha256(shown.encode()).hexdigest()
 
 
 def verify_claims(session: AnySession, clinic: Clinic, actor: User, now: datetime) -> int:

@@ -6,7 +6,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -33,6 +33,7 @@ from clinicfinder.admin.forms import (
     ListingForm,
     StatusForm,
     UploadForm,
+    VerifyClaimsForm,
     listing_form_data,
     split_list,
 )
@@ -81,7 +82,7 @@ def edit_clinic(clinic: Clinic) -> ResponseReturnValue:
                 clinic,
                 form.to_edit(),
                 actor=current_user,
-                loaded_version=int(form.version.data or 0),
+                loaded_version=form.loaded_version(),
                 loaded_snapshot=listing.load_snapshot(form.snapshot.data),
                 today=datetime.now(UTC).date(),
             )
@@ -109,7 +110,7 @@ def edit_clinic(clinic: Clinic) -> ResponseReturnValue:
         cdc_accreditations=listing.cdc_accreditations(clinic),
         site_admin=is_site_admin(current_user),
         status_form=StatusForm(status=clinic.status.value),
-        verify_form=ConfirmForm(),
+        verify_form=VerifyClaimsForm(shown=listing.claims_fingerprint(listing.pending_claims(clinic))),
         claims=listing.pending_claims(clinic),
     )
 
@@ -150,9 +151,14 @@ def clinic_status(clinic_id: str) -> ResponseReturnValue:
 @site_admin_view
 def verify_claims(clinic_id: str) -> ResponseReturnValue:
     clinic = clinic_for(current_user, clinic_id)
-    if ConfirmForm().validate_on_submit():
-        count = listing.verify_claims(db.session, clinic, current_user, utcnow())
-        flash(f"{count} claim(s) verified.", "info")
+    form = VerifyClaimsForm()
+    if form.validate_on_submit():
+        if form.shown.data != listing.claims_fingerprint(listing.pending_claims(clinic)):
+            flash("The clinic's claims changed after this page was shown, so nothing was verified. "
+                  "Review them again below.", "error")  # fmt: skip
+        else:
+            count = listing.verify_claims(db.session, clinic, current_user, utcnow())
+            flash(f"{count} claim(s) verified.", "info")
     return redirect(url_for("admin.edit_clinic", clinic_id=clinic.id))
 
 
@@ -191,6 +197,8 @@ def users() -> ResponseReturnValue:
 @blueprint.route("/users/<int:user_id>/active", methods=["POST"])
 @site_admin_view
 def user_active(user_id: int) -> ResponseReturnValue:
+    if not 0 < user_id < 2**31:  # beyond any id, and beyond what the database's integer can hold
+        abort(404)
     user = db.get_or_404(User, user_id)
     form = ActiveForm()
     if form.validate_on_submit():

@@ -95,10 +95,13 @@ def authenticate(session: AnySession, email: str, password: str, now: datetime) 
         verify_password(None, password)
         return None
     if not verify_password(user.password_hash, password) or not user.active:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
+        # Counted in the database, not in Python: parallel guesses can't lose increments.
+        session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
+        session.execute(
+            update(User)
+            .where(User.id == user.id, User.failed_logins >= MAX_FAILURES)
+            .values(locked_until=now + timedelta(minutes=LOCK_MINUTES), failed_logins=0)
+        )
         session.commit()
         return None
     user.failed_logins = 0
@@ -164,7 +167,13 @@ def set_password_with_token(session: AnySession, token: str, password: str, now:
         return None
     if problem := check_password_rules(password):
         raise AccountError(problem, field="password")
-    row.used_at = now
+    # Used once even by two requests at the same moment: only one UPDATE finds it unused.
+    used = session.execute(
+        update(UserToken).where(UserToken.id == row.id, UserToken.used_at.is_(None)).values(used_at=now)
+    )
+    if not getattr(used, "rowcount", 0):
+        session.rollback()
+        return None
     user = row.user
     user.password_hash = hash_password(password)
     user.failed_logins = 0

@@ -90,8 +90,8 @@ def request_reset() -> ResponseReturnValue:
         if issued is not None:
             user, token = issued
             link = account_link(token)
-            emails.send_link(user.email, TokenPurpose.PASSWORD_RESET, link, hours_valid=1)
-        # The same answer whether or not the account exists.
+            emails.send_link_after_responding(user.email, TokenPurpose.PASSWORD_RESET, link, hours_valid=1)
+        # The same answer, as fast, whether or not the account exists.
         flash("If that address has an account, we have sent it a link to choose a new password.", "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
