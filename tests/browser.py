@@ -1,8 +1,17 @@
-"""How the browser tests start Debian's Chromium (installed by `make test`, never downloaded)."""
+"""How the browser tests start Debian's Chromium (installed by `make test`, never downloaded), and the app.
+
+The `browser` fixture itself lives in conftest.py, so every browser test module shares it.
+"""
 
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask
+from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As root in a sandboxed CI, without the network-chatty background services.
@@ -16,3 +25,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app on a free loopback port, in a thread, for as long as the block runs; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -15,9 +15,11 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from playwright.sync_api import Browser, sync_playwright
 
 from clinicfinder import create_app
 from clinicfinder.config import PROJECT_ROOT
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 CLINICS_CSV = PROJECT_ROOT / "clinics.csv"
 
@@ -95,3 +97,12 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright (see tests/browser.py), one per test module."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -7,21 +7,19 @@ browser context, shows the change at once.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Page, expect
 
 from clinicfinder import create_app
 from clinicfinder.auth import accounts
 from clinicfinder.domain import Role
 from clinicfinder.extensions import db
 from tests.admin_support import OWNED, PASSWORD
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import serving
 from tests.conftest import make_environment
 
 AXE = Axe()
@@ -40,22 +38,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path)
         accounts.create_user(db.session, ADMIN, Role.CLINIC_ADMIN, password=PASSWORD, clinic_ids=[OWNED])
         accounts.create_user(db.session, SITE_ADMIN, Role.SITE_ADMIN, password=PASSWORD)
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
     with app.app_context():
         db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Admin:

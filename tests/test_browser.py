@@ -7,17 +7,15 @@ problems. The app runs in a thread on a loopback port, on a copy of the real dir
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Page, expect
 
 from clinicfinder import create_app
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import serving
 from tests.conftest import make_environment
 
 PHONE = {"width": 375, "height": 812}
@@ -30,20 +28,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path)
     instance = tmp_path_factory.mktemp("live")
     shutil.copyfile(seeded_database, instance / "clinicfinder.db")
     app = create_app(make_environment(instance))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with serving(app) as base:
+        yield base
 
 
 class Patient:

@@ -9,20 +9,18 @@ import mailbox
 import re
 import shutil
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
-from werkzeug.serving import make_server
 
 from clinicfinder import create_app, mailsink
 from clinicfinder.extensions import queue
+from tests.browser import serving
 from tests.conftest import make_environment
 from tests.test_browser import DESKTOP, PHONE, patient
-from tests.test_browser import browser as browser  # the same Chromium fixture, shared with the journey tests
 
 
 @pytest.fixture(scope="module")
@@ -32,23 +30,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> It
     shutil.copyfile(seeded_database, instance / "clinicfinder.db")
     environment = make_environment(instance)
     app = create_app(environment)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
-    web = threading.Thread(target=server.serve_forever, daemon=True)
-    web.start()
-    maildir = instance / "maildir"
-    smtp = mailsink.start(maildir, port=int(environment["MAIL_PORT"]))
-    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    worker = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False, scheduler_interval=0.2,
-                                        check_worker_health=False, initial_delay=0.05, max_delay=0.2)  # fmt: skip
-    worker.start()
-    yield app.config["PUBLIC_URL"], maildir
-    worker.stop(graceful=True)
-    for number, handler in saved.items():
-        signal.signal(number, handler)
-    smtp.stop()
-    server.shutdown()
-    web.join(timeout=10)
+    with serving(app) as base:
+        app.config["PUBLIC_URL"] = base  # the links in the emails point at this server
+        maildir = instance / "maildir"
+        smtp = mailsink.start(maildir, port=int(environment["MAIL_PORT"]))
+        saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        worker = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False, scheduler_interval=0.2,
+                                            check_worker_health=False, initial_delay=0.05, max_delay=0.2)  # fmt: skip
+        worker.start()
+        yield base, maildir
+        worker.stop(graceful=True)
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+        smtp.stop()
 
 
 def confirmation_link(maildir: Path, address: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -194,20 +195,27 @@ def embedded_files_and_images(pdf: bytes) -> tuple[bool, int]:
     return "/EmbeddedFiles" in names, images
 
 
-def test_a_hostile_clinic_description_is_printed_as_text_and_loads_nothing(app: Flask) -> None:
-    with app.app_context():
-        clinic = db.session.get(Clinic, "us-cdc-1")
-        assert clinic is not None
-        clinic.description = HOSTILE_DESCRIPTION
-        db.session.commit()
-    try:
-        report, pdf = make_pdf(app, snapshot("ivf"))
-    finally:
+@contextmanager
+def description(app: Flask, text: str) -> Iterator[None]:
+    """The nearest clinic to Chicago describes itself with `text` for the length of the block."""
+
+    def set_description(value: str | None) -> None:
         with app.app_context():
             clinic = db.session.get(Clinic, "us-cdc-1")
             assert clinic is not None
-            clinic.description = None
+            clinic.description = value
             db.session.commit()
+
+    set_description(text)
+    try:
+        yield
+    finally:
+        set_description(None)
+
+
+def test_a_hostile_clinic_description_is_printed_as_text_and_loads_nothing(app: Flask) -> None:
+    with description(app, HOSTILE_DESCRIPTION):
+        report, pdf = make_pdf(app, snapshot("ivf"))
     assert "us-cdc-1" in [result.clinic.id for result in report.outcome.results]
     text = pdf_text(pdf)
     assert '<img src="file:///etc/passwd">' in text  # shown as the clinic wrote it, harmlessly
@@ -267,19 +275,8 @@ def test_the_fetcher_serves_the_bundled_font() -> None:
 
 
 def test_a_markdown_description_is_shown_formatted_and_sanitised(app: Flask) -> None:
-    with app.app_context():
-        clinic = db.session.get(Clinic, "us-cdc-1")
-        assert clinic is not None
-        clinic.description = "We offer **micro-TESE** on site. [Our prices](https://clinic.example/prices)"
-        db.session.commit()
-    try:
+    with description(app, "We offer **micro-TESE** on site. [Our prices](https://clinic.example/prices)"):
         _, pdf = make_pdf(app, snapshot("ivf"))
-    finally:
-        with app.app_context():
-            clinic = db.session.get(Clinic, "us-cdc-1")
-            assert clinic is not None
-            clinic.description = None
-            db.session.commit()
     text = pdf_text(pdf)
     assert "We offer micro-TESE on site. Our prices" in text
     assert "**" not in text
