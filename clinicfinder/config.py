@@ -49,6 +49,11 @@ class Settings:
     # each replaced after RENDER_TASKS_PER_CHILD reports so memory stays flat.
     render_processes: int
     render_tasks_per_child: int
+    # Admin side: where uploaded clinics.csv files wait between preview and commit; session timeouts.
+    admin_uploads_dir: Path
+    admin_idle_minutes: int
+    admin_absolute_hours: int
+    login_rate_limit: str
     mail_server: str
     # True when MAIL_SERVER is not set: `make run` then starts the local SMTP server itself.
     local_mail_server: bool
@@ -102,6 +107,10 @@ class Settings:
             report_limit_per_ip=env.get("REPORT_LIMIT_PER_IP") or "20 per hour",
             render_processes=reader.integer("RENDER_PROCESSES", 2, minimum=0, maximum=64),
             render_tasks_per_child=reader.integer("RENDER_TASKS_PER_CHILD", 50, minimum=1, maximum=100_000),
+            admin_uploads_dir=Path(env.get("ADMIN_UPLOADS_DIR") or instance_dir / "uploads"),
+            admin_idle_minutes=reader.integer("ADMIN_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60),
+            admin_absolute_hours=reader.integer("ADMIN_ABSOLUTE_HOURS", 8, minimum=1, maximum=24 * 7),
+            login_rate_limit=env.get("LOGIN_RATE_LIMIT") or "20 per minute;200 per day",
             mail_server=env.get("MAIL_SERVER") or "127.0.0.1",
             local_mail_server=not env.get("MAIL_SERVER"),
             mail_port=reader.integer("MAIL_PORT", 8025, minimum=1, maximum=65535),
@@ -165,6 +174,10 @@ class Settings:
             "REPORT_LIMIT_PER_IP": self.report_limit_per_ip,
             "RENDER_PROCESSES": self.render_processes,
             "RENDER_TASKS_PER_CHILD": self.render_tasks_per_child,
+            "ADMIN_UPLOADS_DIR": str(self.admin_uploads_dir),
+            "ADMIN_IDLE_MINUTES": self.admin_idle_minutes,
+            "ADMIN_ABSOLUTE_HOURS": self.admin_absolute_hours,
+            "LOGIN_RATE_LIMIT": self.login_rate_limit,
             "MAIL_SERVER": self.mail_server,
             "MAIL_PORT": self.mail_port,
             "MAIL_USE_TLS": self.mail_use_tls,
