@@ -6,7 +6,6 @@ problems. The app runs in a thread on a loopback port, on a copy of the real dir
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from werkzeug.serving import make_server
 
 from clinicfinder import create_app
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import make_environment
+from tests.conftest import copy_seeded, make_environment
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
@@ -28,7 +27,7 @@ AXE = Axe()
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[str]:
     instance = tmp_path_factory.mktemp("live")
-    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    copy_seeded(seeded_database, instance)
     app = create_app(make_environment(instance))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

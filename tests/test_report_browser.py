@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import mailbox
 import re
-import shutil
 import signal
 import threading
 import time
@@ -20,7 +19,7 @@ from werkzeug.serving import make_server
 
 from clinicfinder import create_app, mailsink
 from clinicfinder.extensions import queue
-from tests.conftest import make_environment
+from tests.conftest import copy_seeded, make_environment
 from tests.test_browser import DESKTOP, PHONE, patient
 from tests.test_browser import browser as browser  # the same Chromium fixture, shared with the journey tests
 
@@ -29,7 +28,7 @@ from tests.test_browser import browser as browser  # the same Chromium fixture, 
 def stack(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[tuple[str, Path]]:
     """Web server, job worker and SMTP server: (base URL, Maildir)."""
     instance = tmp_path_factory.mktemp("report-live")
-    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    copy_seeded(seeded_database, instance)
     environment = make_environment(instance)
     app = create_app(environment)
     server = make_server("127.0.0.1", 0, app, threaded=True)
