@@ -46,8 +46,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 COOKIE = re.compile(r"^([^=;]+)=([^;]*)")
-PLACES = ["60611", "10001", "Boston, MA", "94110", "Houston, TX", "98101", "Denver", "30303"]
-TREATMENTS = ["ivf", "icsi", "micro_tese", "donor_sperm_iui"]
+PLACES = ["60611", "19104", "02115", "94110", "77002", "98101", "80202", "30303"]  # unambiguous: no "which one?" step
+TREATMENTS = ["ivf", "icsi", "micro_tese", "donor_sperm"]
 
 
 def free_port() -> int:
@@ -76,6 +76,8 @@ class Browser:
     def __init__(self, port: int, stats: Stats) -> None:
         self.port, self.stats = port, stats
         self.cookies: dict[str, str] = {}
+        self.trail: list[str] = []
+        self.location = ""  # of the last response: where a form sent the patient next
 
     def request(self, method: str, path: str, page: str, form: dict[str, str] | None = None) -> tuple[int, str]:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
@@ -96,6 +98,7 @@ class Browser:
         finally:
             connection.close()
         self.stats.record(page, response.status, time.perf_counter() - started)
+        self.location = response.headers.get("Location", "")
         for header in response.headers.get_all("Set-Cookie") or []:
             found = COOKIE.match(header)
             if found:
@@ -110,20 +113,27 @@ class Browser:
         if status != 200 or not token:
             return status
         status, _ = self.request("POST", path, page + " (post)", {"csrf_token": token.group(1), **answers})
+        self.trail.append(f"{path} {answers} → {status} {self.location}")
         return status
 
 
-def journey(browser: Browser, number: int, address: str | None) -> None:
+def journey(browser: Browser, number: int, address: str | None) -> bool:
+    """The whole journey; True when it ended on the results page (every answer accepted)."""
+    browser.trail = []
     browser.request("GET", "/", "landing")
     browser.form("/find/where", "where", {"location": PLACES[number % len(PLACES)], "radius": "100", "unit": "mi"})
     browser.form("/find/treatment", "treatment", {"treatment": TREATMENTS[number % len(TREATMENTS)]})
     browser.form("/find/budget", "budget", {"budget": "20000", "currency": "USD", "include_unpriced": "y"})
-    _, html = browser.request("GET", "/find/results", "results")
+    status, html = browser.request("GET", "/find/results", "results")
     token = TOKEN.search(html)
     if address and token:
         browser.request("POST", "/report/email", "report request",
                         {"csrf_token": token.group(1), "email": address, "website": ""})  # fmt: skip
         browser.request("GET", "/report/progress", "report progress")
+    if status != 200 or token is None:
+        browser.stats.errors.append(f"journey {number} ended at {status} {browser.location or ''}: {browser.trail}")
+        return False
+    return True
 
 
 def hammer(port: int, paths: list[str], seconds: float, users: int, setup: bool) -> float:
@@ -133,8 +143,8 @@ def hammer(port: int, paths: list[str], seconds: float, users: int, setup: bool)
 
     def user(index: int) -> None:
         browser = Browser(port, Stats())
-        if setup:  # a patient with answers, so the steps show them as a returning patient sees them
-            journey(browser, index, None)
+        if setup and not journey(browser, index, None):  # the steps show a returning patient's answers
+            raise SystemExit("rate phase: a journey did not reach the results page")
         browser.stats = stats
         ready.wait()
         deadline = time.monotonic() + seconds
@@ -254,6 +264,7 @@ def main() -> int:
         stats = Stats()
         asked: list[str] = []
         asked_lock = threading.Lock()
+        completed = Counter[bool]()
 
         def patient(index: int) -> None:
             browser = Browser(web_port, stats)
@@ -265,7 +276,9 @@ def main() -> int:
                     address = f"patient{index:03}@example.org"
                     with asked_lock:
                         asked.append(address)
-                journey(browser, index + journeys, address)
+                finished = journey(browser, index + journeys, address)
+                with asked_lock:
+                    completed[finished] += 1
                 journeys += 1
 
         started = time.monotonic()
@@ -315,7 +328,8 @@ with the load generator (Python threads).
 **Journeys**: {args.users} simulated patients for {args.seconds:.0f} s ({load_seconds:.0f} s measured), each walking \
 the whole journey again and again and asking for its report by email once.
 
-- requests: {requests}; **server errors (5xx): {server_errors}**; connection errors: {len(stats.errors) - server_errors}
+- journeys: {completed[True]} reached the results page, {completed[False]} did not
+- requests: {requests}; **server errors (5xx): {server_errors}**; connection errors: {stats.statuses[599]}
 - all pages: median {statistics.median(all_latencies) * 1000:.0f} ms, \
 **p95 {percentile(all_latencies, 0.95) * 1000:.0f} ms**
 - reports asked for: {len(asked)}; **delivered: {sum(delivered.values())}** to {len(delivered)} recipients; \
@@ -340,7 +354,7 @@ of CPU, and the workers shared the cores with {args.users} patients until then)
         print("errors (first 10):", *stats.errors[:10], sep="\n  ", file=sys.stderr)
     if not args.no_write:
         write_section("Load: 50 patients on gunicorn + PostgreSQL + Redis", "make load-test", body)
-    return 0 if server_errors == 0 and not lost and not twice else 1
+    return 0 if server_errors == 0 and not lost and not twice and not completed[False] else 1
 
 
 if __name__ == "__main__":
