@@ -22,7 +22,7 @@ test-scaled: $(VENV)/.installed-dev $(CATALOGUES) system-deps
 
 # Fault tests (SMTP down, a worker killed, the database gone, reports/ unwritable) on PostgreSQL + Redis.
 faults: $(VENV)/.installed-dev $(CATALOGUES) system-deps
-	scripts/with-services.sh $(BIN)/pytest -m faults -p no:cacheprovider tests/test_faults.py
+	CLINICFINDER_FAULTS=1 scripts/with-services.sh $(BIN)/pytest -m faults -p no:cacheprovider tests/test_faults.py
 
 # 50 simulated patients for 60 s against gunicorn + workers on PostgreSQL + Redis; writes benchmarks/RESULTS.md.
 load-test: $(VENV)/.installed-dev $(CATALOGUES) system-deps
