@@ -35,9 +35,18 @@ trap stop_services EXIT
 
 "${as_pg[@]}" "$pg_bin/initdb" -D "$workdir/pg" -U clinicfinder --auth=trust -E UTF8 --locale=C.UTF-8 >"$workdir/initdb.log" 2>&1 \
   || { cat "$workdir/initdb.log" >&2; exit 2; }
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$workdir/pg" -l "$workdir/pg.log" -w start -o \
-  "-h 127.0.0.1 -p $pg_port -k $workdir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-  >/dev/null || { cat "$workdir/pg.log" >&2; exit 2; }
+# In the cluster's own configuration, so a fault test that stops and starts it gets the same server back.
+cat >>"$workdir/pg/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$workdir'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 300
+CONF
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$workdir/pg" -l "$workdir/pg.log" -w start >/dev/null \
+  || { cat "$workdir/pg.log" >&2; exit 2; }
 # Thousands of databases: every test gets its own, so nothing is flushed under a live worker.
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --databases 4096 \
   --dir "$workdir" --logfile "$workdir/redis.log" &
@@ -46,7 +55,7 @@ for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break;
 
 export CLINICFINDER_TEST_POSTGRES="postgresql+psycopg://clinicfinder@127.0.0.1:$pg_port"
 export CLINICFINDER_TEST_REDIS="redis://127.0.0.1:$redis_port"
-export CLINICFINDER_TEST_PG_CTL="${as_pg[*]} $pg_bin/pg_ctl -D $workdir/pg"
+export CLINICFINDER_TEST_PG_CTL="${as_pg[*]} $pg_bin/pg_ctl -D $workdir/pg -l $workdir/pg.log"
 echo "with-services.sh: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port" >&2
 set +e
 "$@"
