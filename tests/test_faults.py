@@ -1,6 +1,6 @@
 """Faults with real processes: the SMTP relay down, a worker killed, the database gone, reports/ unwritable.
 
-Run by `make faults` (CI runs it on PostgreSQL + Redis); each test starts real `flask worker`
+Run by `make faults` (CI runs it on both configurations); each test starts real `flask worker`
 processes and a real SMTP server on loopback, and counts what arrives in the Maildir:
 every report delivered, none twice. Skipped, with that reason, in the ordinary test run,
 because rendering a hundred PDFs takes a minute or two on two cores.
@@ -36,7 +36,7 @@ pytestmark = [
     pytest.mark.faults,
     pytest.mark.skipif(
         not os.environ.get("CLINICFINDER_FAULTS"),
-        reason="fault test: run by `make faults` (in CI on PostgreSQL + Redis)",
+        reason="fault test: run by `make faults`, which CI runs on both configurations",
     ),
 ]
 
@@ -65,6 +65,8 @@ def fault_log() -> Iterator[FaultLog]:
             "Real `flask worker` processes and the local SMTP server on loopback; every message in the Maildir "
             "counted per recipient. Each line is a passing test of tests/test_faults.py.\n\n" + "\n".join(log.lines)
         )
+        if not POSTGRES:
+            body += "\n\n(The database-unreachable test runs on PostgreSQL only: an embedded SQLite file cannot be.)"
         write_section(f"Faults: {where}", "make faults", body)
 
 
@@ -280,7 +282,7 @@ def test_an_unwritable_reports_folder_fails_the_job_visibly_and_it_is_retried(
         assert delivered_per_recipient(smtp) == {"unwritable@example.org": 1}
         fault_log.note(
             f"**reports/ unwritable**: the job failed visibly (`last_error` {failing.last_error}, "
-            f"{failing.attempts} attempts, status {failing.status.value}) and was retried; once writable, "
+            f"after {failing.attempts} attempts) and was retried; once writable, "
             "**delivered once**"
         )
     finally:
