@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint typecheck install install-dev system-deps translations extract-messages clean
+.PHONY: run test test-scaled faults load-test lint typecheck install install-dev system-deps translations extract-messages clean
 
 run: $(VENV)/.installed $(CATALOGUES)
 	scripts/run.sh
@@ -15,6 +15,20 @@ test: $(VENV)/.installed-dev $(CATALOGUES) system-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The same suite on PostgreSQL + Redis: a throw-away cluster and server, started and stopped here.
+test-scaled: $(VENV)/.installed-dev $(CATALOGUES) system-deps
+	scripts/with-services.sh $(BIN)/pytest
+
+# Fault tests (SMTP down, a worker killed, the database gone, reports/ unwritable), with real processes:
+# once on the embedded defaults (SQLite cannot be unreachable: that one is skipped), once on PostgreSQL + Redis.
+faults: $(VENV)/.installed-dev $(CATALOGUES) system-deps
+	CLINICFINDER_FAULTS=1 $(BIN)/pytest -m faults -p no:cacheprovider tests/test_faults.py
+	CLINICFINDER_FAULTS=1 scripts/with-services.sh $(BIN)/pytest -m faults -p no:cacheprovider tests/test_faults.py
+
+# 50 simulated patients for 60 s against gunicorn + workers on PostgreSQL + Redis; writes benchmarks/RESULTS.md.
+load-test: $(VENV)/.installed-dev $(CATALOGUES) system-deps
+	scripts/with-services.sh $(BIN)/python -m benchmarks.load_test
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -37,10 +51,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 # The browser tests drive Debian's Chromium through Playwright; no browser is ever downloaded.
+# The scaled pass needs PostgreSQL and Redis servers from Debian's packages.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests (needs root)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -z "$$missing" ] || { \
+	  echo "Installing Debian's$$missing for the tests (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 
 # Compiled message catalogues (.mo) are build products: made from the committed .po files.
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed

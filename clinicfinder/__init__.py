@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -10,7 +11,8 @@ from pathlib import Path
 from flask import Flask, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from clinicfinder import services
@@ -109,6 +111,20 @@ def register_errorhandlers(app: Flask) -> None:
         return redirect(target)
 
     app.register_error_handler(CSRFError, expired_form)
+
+    def database_unavailable(error: DBAPIError) -> tuple[str | Response, int, dict[str, str]]:
+        # A database that is down or restarting is an outage, not a bug: a clear 503, never a traceback.
+        # Whatever the request had not committed is rolled back; what was committed before is safe.
+        from clinicfinder.extensions import db
+
+        with contextlib.suppress(DBAPIError):  # rolling back a dead connection can fail too
+            db.session.rollback()
+        app.logger.warning("database unreachable: %s", type(error.orig).__name__)
+        body, code = render_error(ServiceUnavailable())
+        return body, code, {"Retry-After": "30", "Cache-Control": "no-store"}
+
+    for unreachable in (OperationalError, InterfaceError):
+        app.register_error_handler(unreachable, database_unavailable)
 
 
 def register_template_context(app: Flask) -> None:

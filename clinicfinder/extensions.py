@@ -33,7 +33,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# pool_pre_ping: after a database restart, pooled connections are dead; test each before use so the
+# first requests after an outage succeed instead of failing on a stale connection.
+db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 migrate = Migrate()
 mail = SecureMail()  # Flask-Mail, with TLS verification and a timeout
 csrf = CSRFProtect()

@@ -6,7 +6,6 @@ browser context, shows the change at once.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from clinicfinder.domain import Role
 from clinicfinder.extensions import db
 from tests.admin_support import OWNED, PASSWORD
 from tests.browser import serving
-from tests.conftest import make_environment
+from tests.conftest import copy_seeded, make_environment
 
 AXE = Axe()
 ADMIN = "owner@ihr.example"
@@ -31,7 +30,7 @@ IHR = "Institute for Human Reproduction (IHR)"
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[str]:
     instance = tmp_path_factory.mktemp("live-admin")
-    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    copy_seeded(seeded_database, instance)
     app = create_app(make_environment(instance))
     app.config["ADMIN_UPLOADS_DIR"] = str(instance / "uploads")
     with app.app_context():

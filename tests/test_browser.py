@@ -6,7 +6,6 @@ problems. The app runs in a thread on a loopback port, on a copy of the real dir
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from clinicfinder import create_app
 from tests.browser import serving
-from tests.conftest import make_environment
+from tests.conftest import copy_seeded, make_environment
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
@@ -26,7 +25,7 @@ AXE = Axe()
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[str]:
     instance = tmp_path_factory.mktemp("live")
-    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    copy_seeded(seeded_database, instance)
     app = create_app(make_environment(instance))
     with serving(app) as base:
         yield base

@@ -7,8 +7,9 @@ import csv
 from flask import Flask
 from flask.testing import FlaskClient
 
-from clinicfinder import create_app
-from tests.conftest import CLINICS_CSV
+from clinicfinder import create_app, mailsink
+from clinicfinder.health import forget_smtp_status
+from tests.conftest import CLINICS_CSV, free_port
 
 
 def test_landing_page_renders_through_the_base_template(client: FlaskClient) -> None:
@@ -28,14 +29,54 @@ def test_landing_page_counts_the_open_clinics_of_the_directory(seeded_app: Flask
     assert f"<strong>{open_in_file}</strong> open US clinics" in page
 
 
-def test_healthz_reports_database_and_queue_ok(client: FlaskClient) -> None:
-    response = client.get("/healthz")
+def test_healthz_reports_database_queue_and_smtp_relay_ok(app: Flask, client: FlaskClient, tmp_path) -> None:
+    relay = mailsink.start(tmp_path / "maildir", port=app.config["MAIL_PORT"])
+    try:
+        response = client.get("/healthz")
+    finally:
+        relay.stop()
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["checks"]["database"]["status"] == "ok"
     assert body["checks"]["queue"] == {"status": "ok", "pending": 0, "worker_seconds_since_heartbeat": None}
+    assert body["checks"]["smtp"] == {"status": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_says_503_and_names_the_smtp_relay_when_it_does_not_answer(app: Flask, tmp_path) -> None:
+    relay = mailsink.start(tmp_path / "maildir", port=app.config["MAIL_PORT"])
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    relay.stop()
+    assert client.get("/healthz").status_code == 200  # remembered for a while: a poller can't hammer the relay
+    forget_smtp_status(app)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["checks"]["smtp"] == {"status": "unavailable", "error": "ConnectionRefusedError"}
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def unreachable_database_app(environment: dict[str, str]) -> Flask:
+    # A PostgreSQL address where nothing listens: what a stopped or unreachable server looks like.
+    return create_app({**environment, "DATABASE_URL": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone"})
+
+
+def test_a_page_says_503_briefly_unavailable_when_the_database_is_unreachable(environment: dict[str, str]) -> None:
+    response = unreachable_database_app(environment).test_client().get("/")
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "ClinicFinder is briefly unavailable. Nothing you entered is lost" in page
+    assert "Traceback" not in page and "psycopg" not in page
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_the_api_says_503_in_json_when_the_database_is_unreachable(environment: dict[str, str]) -> None:
+    response = unreachable_database_app(environment).test_client().get("/api/v1/clinics/cf-0001")
+    assert response.status_code == 503
+    assert response.is_json
+    assert response.get_json()["error"]["message"]
 
 
 def test_healthz_says_503_and_which_part_fails_when_the_database_is_unreachable(
@@ -49,6 +90,7 @@ def test_healthz_says_503_and_which_part_fails_when_the_database_is_unreachable(
     assert body["status"] == "unavailable"
     assert body["checks"]["database"]["status"] == "unavailable"
     assert body["checks"]["queue"]["status"] == "ok"
+    assert body["checks"]["smtp"]["status"] == "unavailable"  # no relay runs in this test
 
 
 def test_every_page_carries_security_headers(client: FlaskClient) -> None:

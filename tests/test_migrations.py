@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 
 from clinicfinder.extensions import db
+from tests.conftest import sqlite_only
 
 
 def test_migrated_database_matches_the_models(app: Flask) -> None:
@@ -16,6 +17,7 @@ def test_migrated_database_matches_the_models(app: Flask) -> None:
     assert differences == []
 
 
+@sqlite_only
 def test_sqlite_enforces_foreign_keys(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import mailbox
 import re
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from playwright.sync_api import Browser, expect
 from clinicfinder import create_app, mailsink
 from clinicfinder.extensions import queue
 from tests.browser import serving
-from tests.conftest import make_environment
+from tests.conftest import copy_seeded, make_environment
 from tests.test_browser import DESKTOP, PHONE, patient
 
 
@@ -27,7 +26,7 @@ from tests.test_browser import DESKTOP, PHONE, patient
 def stack(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[tuple[str, Path]]:
     """Web server, job worker and SMTP server: (base URL, Maildir)."""
     instance = tmp_path_factory.mktemp("report-live")
-    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    copy_seeded(seeded_database, instance)
     environment = make_environment(instance)
     app = create_app(environment)
     with serving(app) as base:

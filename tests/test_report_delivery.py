@@ -442,11 +442,9 @@ def test_a_bot_filling_the_hidden_field_gets_the_usual_answer_and_nothing_is_sen
 
 
 def test_too_many_requests_from_one_ip_get_a_clear_429(environment: dict[str, str], seeded_database: Path) -> None:
-    import shutil
+    from tests.conftest import copy_seeded
 
-    instance = Path(environment["INSTANCE_DIR"])
-    instance.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    copy_seeded(seeded_database, Path(environment["INSTANCE_DIR"]))
     app = create_app({**environment, "REPORT_LIMIT_PER_IP": "2 per hour"})
     client = app.test_client()
     answer_all(client)

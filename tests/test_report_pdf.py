@@ -56,13 +56,11 @@ def pdf_text(pdf: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    import shutil
-
     from clinicfinder import create_app
-    from tests.conftest import make_environment
+    from tests.conftest import copy_seeded, make_environment
 
     instance = tmp_path_factory.mktemp("report-pdf")
-    shutil.copyfile(seeded_database, instance / "clinicfinder.db")
+    copy_seeded(seeded_database, instance)
     app = create_app(make_environment(instance))
     yield app
     with app.app_context():

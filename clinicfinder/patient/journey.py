@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import flash, session
+from flask import flash, g, session
 from flask_babel import gettext as _
 from sqlalchemy import delete
 
@@ -36,6 +36,9 @@ def _row() -> JourneyAnswers | None:
     if not isinstance(journey_id, str):
         return None
     row = db.session.get(JourneyAnswers, journey_id)
+    # The session's identity map holds rows weakly: keeping this one for the request saves a second
+    # query when a view and its template helper both load the answers.
+    g.journey_row = row
     if row is None or row.expires_at < _now():
         return None
     return row

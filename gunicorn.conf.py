@@ -1,0 +1,41 @@
+"""gunicorn settings for ClinicFinder: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value comes from the environment so one file serves every host. The access log never
+includes the query string: it can hold a patient's answers (the app strips it from Werkzeug's
+log for the same reason).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
+# Pages spend their time in Python (matching, templates): processes, not threads, use the cores.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# The PDF download renders in the request (about a second here); anything past this is stuck.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak in a dependency never grows without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+# Build the app once in the master: workers fork from it, and a bad setting fails before any fork.
+preload_app = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# %(U)s is the path without the query string; never %(r)s, %(q)s or %(f)s (the referrer holds it too).
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# Behind a proxy on the same host: trust its X-Forwarded-* headers only from loopback.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Connections must not be shared across fork: each worker opens its own pool."""
+    from clinicfinder.extensions import db
+
+    app = __import__("wsgi").app
+    with app.app_context():
+        db.engine.dispose(close=False)
