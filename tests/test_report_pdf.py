@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -285,3 +286,33 @@ def test_a_markdown_description_is_shown_formatted_and_sanitised(app: Flask) -> 
         if annotation.get_object().get("/A") is not None and annotation.get_object()["/A"].get("/S") == "/URI"
     }
     assert "https://clinic.example/prices" in uris
+
+
+def test_render_children_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    """A web or worker process stopped without shutting its pool down leaves no render process behind."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import multiprocessing, os\n"
+        "from clinicfinder.reports.builder import Renderer\n"
+        "if __name__ == '__main__':\n"
+        "    renderer = Renderer(processes=1, tasks_per_child=10)\n"
+        "    renderer.render('<html lang=\"en\"><title>t</title><p>hi</p></html>')\n"
+        "    print(*[child.pid for child in multiprocessing.active_children()], flush=True)\n"
+        "    os._exit(0)  # as abrupt as SIGKILL: no atexit, no pool shutdown\n"
+    )
+    from clinicfinder.config import PROJECT_ROOT
+
+    result = subprocess.run([sys.executable, str(script)], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, check=True)  # fmt: skip
+    children = [int(pid) for pid in result.stdout.split()]
+    assert children, result.stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in children):
+        time.sleep(0.2)
+    assert not [pid for pid in children if Path(f"/proc/{pid}/status").exists() and "zombie" not in
+                Path(f"/proc/{pid}/status").read_text()]  # fmt: skip

@@ -8,7 +8,9 @@ chart macros; text comes from the same gettext catalogue as the pages, through `
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -178,7 +180,8 @@ class Renderer:
             if self._pool is None:
                 # spawn, not fork: the parent has threads and open database connections.
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 max_tasks_per_child=self.tasks_per_child)  # fmt: skip
+                                                 max_tasks_per_child=self.tasks_per_child,
+                                                 initializer=_end_with_parent, initargs=(os.getpid(),))  # fmt: skip
             return self._pool
 
     def shutdown(self) -> None:
@@ -186,6 +189,18 @@ class Renderer:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a render child: exit when the process that started it is gone (killed, or stopped by SIGTERM
+    without shutting its pool down), so no child outlives its web or worker process."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 renderer = Renderer()
