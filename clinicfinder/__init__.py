@@ -39,7 +39,16 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     register_template_context(app)
     register_commands(app)
     register_logging(app)
+    register_proxy(app, settings.trusted_proxy_hops)
     return app
+
+
+def register_proxy(app: Flask, hops: int) -> None:
+    """Behind `hops` trusted proxies, take the client's address and scheme from their headers."""
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

@@ -54,6 +54,9 @@ class Settings:
     admin_idle_minutes: int
     admin_absolute_hours: int
     login_rate_limit: str
+    # How many reverse proxies in front of the app add X-Forwarded-For/-Proto (0: none, trust no header).
+    # Rate limits and session protection need the client's address, not the proxy's.
+    trusted_proxy_hops: int
     mail_server: str
     # True when MAIL_SERVER is not set: `make run` then starts the local SMTP server itself.
     local_mail_server: bool
@@ -111,6 +114,7 @@ class Settings:
             admin_idle_minutes=reader.integer("ADMIN_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60),
             admin_absolute_hours=reader.integer("ADMIN_ABSOLUTE_HOURS", 8, minimum=1, maximum=24 * 7),
             login_rate_limit=env.get("LOGIN_RATE_LIMIT") or "20 per minute;200 per day",
+            trusted_proxy_hops=reader.integer("TRUSTED_PROXY_HOPS", 0, minimum=0, maximum=5),
             mail_server=env.get("MAIL_SERVER") or "127.0.0.1",
             local_mail_server=not env.get("MAIL_SERVER"),
             mail_port=reader.integer("MAIL_PORT", 8025, minimum=1, maximum=65535),

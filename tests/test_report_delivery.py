@@ -458,6 +458,32 @@ def test_too_many_requests_from_one_ip_get_a_clear_429(environment: dict[str, st
         db.engine.dispose()
 
 
+@pytest.mark.parametrize(("hops", "separate_buckets"), [(0, False), (1, True)])
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(
+    environment: dict[str, str], seeded_database: Path, hops: int, separate_buckets: bool
+) -> None:
+    """With TRUSTED_PROXY_HOPS the limit follows X-Forwarded-For; without it, a forged header changes nothing."""
+    from tests.conftest import copy_seeded
+
+    copy_seeded(seeded_database, Path(environment["INSTANCE_DIR"]))
+    app = create_app({**environment, "REPORT_LIMIT_PER_IP": "1 per hour", "TRUSTED_PROXY_HOPS": str(hops)})
+    client = app.test_client()
+    answer_all(client)
+
+    def download(client_address: str) -> int:
+        page = client.get("/find/results").get_data(as_text=True)
+        token = TOKEN.search(page)
+        assert token
+        headers = {"X-Forwarded-For": client_address}
+        return client.post("/report/download", data={"csrf_token": token.group(1)}, headers=headers).status_code
+
+    assert download("203.0.113.1") == 200
+    assert download("203.0.113.2") == (200 if separate_buckets else 429)
+    assert download("203.0.113.1") == 429
+    with app.app_context():
+        db.engine.dispose()
+
+
 # --- privacy -------------------------------------------------------------------------------------
 
 
