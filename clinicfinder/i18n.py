@@ -60,6 +60,11 @@ class Text:
         return str(format_currency(amount, currency, format=_whole_currency_pattern(self.locale), locale=self.locale,
                                    currency_digits=False))  # fmt: skip
 
+    def country(self, code: str | None) -> str | None:
+        """A country's name in this language ("ES" → "España"), or None when unknown."""
+        name = _locale(self.locale).territories.get(code) if code else None
+        return str(name) if name else None
+
     def date(self, value: date) -> str:
         return str(format_date(value, format="medium", locale=self.locale))
 

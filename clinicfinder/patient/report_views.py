@@ -113,10 +113,11 @@ def progress_json() -> BaseResponse | tuple[BaseResponse, int]:
     if followed is None:
         return jsonify(error={"parameter": None, "message": "no report is being followed"}), 404
     stage = _stage(followed, row)
-    return jsonify(stage=stage, message=_stage_message(stage))
+    return jsonify(stage=stage, message=stage_message(stage))
 
 
-def _stage_message(stage: str) -> str:
+@blueprint.app_template_global("report_stage_message")
+def stage_message(stage: str) -> str:
     messages = {
         "awaiting_confirmation": _(
             "Waiting for you to confirm your address: open the email we sent and follow its link."
@@ -129,11 +130,6 @@ def _stage_message(stage: str) -> str:
         "gone": _("This request no longer exists: it was deleted, with everything we held about it."),
     }
     return str(messages[stage])
-
-
-@blueprint.app_template_global()
-def report_stage_message(stage: str) -> str:
-    return _stage_message(stage)
 
 
 @blueprint.get("/confirm")

@@ -6,7 +6,6 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -19,7 +18,7 @@ from clinicfinder.descriptions import description_html
 from clinicfinder.domain import ClinicStatus
 from clinicfinder.extensions import db
 from clinicfinder.geo import GeocodeError, Place
-from clinicfinder.i18n import LOCALES
+from clinicfinder.i18n import text_for
 from clinicfinder.language import current_language
 from clinicfinder.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.models import Clinic
@@ -78,7 +77,7 @@ def place_label(place: dict[str, Any]) -> str:
         return str(_("Your location"))
     label = str(place["label"])
     english = place.get("country_name")
-    country: str | None = Locale.parse(LOCALES.get(current_language(), "en_US")).territories.get(place.get("country"))
+    country = text_for(current_language()).country(place.get("country"))
     if english and country and label.endswith(english):
         return label[: -len(english)] + country
     return label
