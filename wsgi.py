@@ -1,3 +1,3 @@
-from clinicfinder import create_app
+from clinicfinder.app import create_app
 
 app = create_app()

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_geocoder [--repeat 200] [--write]
 
-Measures, in this one process: importing `clinicfinder.geo`, the first `Gazetteer.load()`,
+Measures, in this one process: importing `clinicfinder.core.geo`, the first `Gazetteer.load()`,
 the first lookup (cold SQLite pages), then median / p95 / max latency per kind of query
 over a list of typical queries, each repeated `--repeat` times; and resident memory (VmRSS,
 and the peak VmHWM) from /proc/self/status. Baselines measured alongside: the `zipcodes`
@@ -59,7 +59,7 @@ def summary(samples: list[float]) -> tuple[float, float, float]:
 def run(repeat: int) -> str:
     before = memory_kb()
     start = time.perf_counter()
-    from clinicfinder.geo import Gazetteer, geodesic_km, great_circle_km
+    from clinicfinder.core.geo import Gazetteer, geodesic_km, great_circle_km
 
     import_ms = (time.perf_counter() - start) * 1000
     after_import = memory_kb()
@@ -100,7 +100,7 @@ def run(repeat: int) -> str:
     lines = [
         "| measure | value |",
         "|---|---|",
-        f"| import `clinicfinder.geo` (pulls in the Flask app package) | {import_ms:.0f} ms |",
+        f"| import `clinicfinder.core.geo` (pulls in the Flask app package) | {import_ms:.0f} ms |",
         f"| `Gazetteer.load()` | {load_ms:.1f} ms |",
         f"| first lookup (cold index pages) | {first_ms:.2f} ms |",
         f"| typical lookup, median / p95 (all but typos) | {typical_median:.3f} / {typical_p95:.3f} ms |",

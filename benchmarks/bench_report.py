@@ -3,7 +3,7 @@
     python -m benchmarks.bench_report [--reports 500] [--threads 2] [--repeat 7] [--write]
 
 1. Render: the standard 10-clinic report (60611 Chicago, 100 mi, micro-TESE, non-obstructive
-   azoospermia, $15,000) through `builder.render_pdf` — PDF/UA-1 tagging, the asset-only
+   azoospermia, $15,000) through `renderer.render_pdf` — PDF/UA-1 tagging, the asset-only
    fetcher — against plain WeasyPrint on the same HTML in the same run (default URL fetcher
    reading the same bundled files from disk, no PDF variant). Median of `--repeat` runs each.
 2. Throughput: `--reports` confirmed requests (double opt-in off, as after confirmation)
@@ -109,9 +109,12 @@ def main() -> int:
     os.environ.update(environment)
     import flask_migrate
 
-    from clinicfinder import create_app, mailsink
-    from clinicfinder.reports import builder, delivery
-    from clinicfinder.reports.fetcher import ASSETS_DIR
+    from clinicfinder import mailsink
+    from clinicfinder.app import create_app
+    from clinicfinder.core.report import builder
+    from clinicfinder.pdf import renderer
+    from clinicfinder.pdf.fetcher import ASSETS_DIR
+    from clinicfinder.services import delivery
 
     app = create_app()
     with app.app_context():
@@ -125,9 +128,9 @@ def main() -> int:
     # The same document for plain WeasyPrint: stylesheet inlined, fonts and CSS read straight from disk.
     stylesheet = (ASSETS_DIR / "report.css").read_text().replace("asset:", ASSETS_DIR.as_uri() + "/")
     plain_html = html.replace('<link rel="stylesheet" href="asset:report.css">', f"<style>{stylesheet}</style>")
-    ours_pdf = builder.render_pdf(html)
+    ours_pdf = renderer.render_pdf(html)
     plain_pdf = HTML(string=plain_html).write_pdf()
-    ours = median_seconds(lambda: builder.render_pdf(html), args.repeat)
+    ours = median_seconds(lambda: renderer.render_pdf(html), args.repeat)
     plain = median_seconds(lambda: HTML(string=plain_html).write_pdf(), args.repeat)
     print(f"render: ours {ours:.2f} s, plain WeasyPrint {plain:.2f} s", flush=True)
 

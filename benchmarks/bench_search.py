@@ -32,14 +32,12 @@ from geopy.distance import geodesic
 from sqlalchemy import insert, select
 
 from benchmarks.results import write_section
-from clinicfinder import create_app
-from clinicfinder.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
-from clinicfinder.extensions import db
-from clinicfinder.matching.engine import Matcher, RankedClinic, SearchQuery
-from clinicfinder.matching.estimates import CostReference
-from clinicfinder.matching.money import ExchangeRates, Money
-from clinicfinder.matching.repository import ClinicRepository
-from clinicfinder.models import (
+from clinicfinder.app import create_app
+from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.matching.engine import Matcher, RankedClinic, SearchQuery
+from clinicfinder.core.matching.estimates import CostReference
+from clinicfinder.core.matching.money import ExchangeRates, Money
+from clinicfinder.db.models import (
     CDC_VERIFIED_LAB,
     SART_SOCIETY,
     Accreditation,
@@ -49,6 +47,8 @@ from clinicfinder.models import (
     OutcomeFigure,
     TreatmentOffer,
 )
+from clinicfinder.db.repository import ClinicRepository
+from clinicfinder.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "Synthetic benchmark data"

@@ -11,11 +11,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from clinicfinder import mailsink
-from clinicfinder.config import PROJECT_ROOT
-from clinicfinder.directory.csvfile import read_directory, write_directory
-from clinicfinder.directory.store import export_directory, import_directory
+from clinicfinder.core.directory.csvfile import read_directory, write_directory
+from clinicfinder.core.paths import PROJECT_ROOT
+from clinicfinder.db.directory import export_directory, import_directory
+from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db, queue
-from clinicfinder.models import Clinic
 
 clinics_cli = click.Group("clinics", help="Import and export the clinic directory (clinics.csv).")
 
@@ -80,7 +80,7 @@ journeys_cli = click.Group("journeys", help="Patients' answers held between the 
 @with_appcontext
 def purge_journeys_command() -> None:
     """Delete every answer set idle for more than an hour (the worker also does this every 10 minutes)."""
-    from clinicfinder.patient import journey
+    from clinicfinder.services import journey
 
     click.echo(f"{journey.purge_expired()} expired answer set(s) deleted")
 
@@ -95,7 +95,7 @@ def purge_reports_command() -> None:
 
     The worker does the same every minute; this is for a machine where no worker runs.
     """
-    from clinicfinder.reports import delivery
+    from clinicfinder.services import delivery
 
     counts = delivery.purge()
     click.echo(

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from clinicfinder.core.paths import PROJECT_ROOT
+
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 ENVIRONMENTS = ("development", "testing", "production")

@@ -43,7 +43,7 @@ queue = JobQueue()
 babel = Babel()
 # Limits are declared per view; storage is RATELIMIT_STORAGE_URI (memory://, or redis:// when scaled out).
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
-# Admin logins; configured (login view, session protection, user loader) in clinicfinder/auth.
+# Admin logins; configured (login view, session protection, user loader) in clinicfinder/web/auth.
 login_manager = LoginManager()
 
 

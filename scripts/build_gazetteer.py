@@ -1,4 +1,4 @@
-"""Build clinicfinder/geo/data/gazetteer.sqlite, the offline geocoder's index.
+"""Build clinicfinder/core/geo/data/gazetteer.sqlite, the offline geocoder's index.
 
 python scripts/build_gazetteer.py [--wheels DIR] [--output PATH]
 
@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def run() -> int:
     # Runs from a plain checkout, without installing the package, so the root goes first.
     sys.path.insert(0, str(PROJECT_ROOT))
-    from clinicfinder.geo.build import main
+    from tools.build_gazetteer import main
 
     return main()
 

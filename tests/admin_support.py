@@ -11,11 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from clinicfinder.auth import accounts
-from clinicfinder.directory.csvfile import read_directory
-from clinicfinder.directory.store import import_directory
-from clinicfinder.domain import Role
+from clinicfinder.core.directory.csvfile import read_directory
+from clinicfinder.core.domain import Role
+from clinicfinder.db.directory import import_directory
 from clinicfinder.extensions import db
+from clinicfinder.services import accounts
 from tests.conftest import CLINICS_CSV
 
 PASSWORD = "correct horse battery staple"

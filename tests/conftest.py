@@ -24,7 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from playwright.sync_api import Browser, sync_playwright
 
-from clinicfinder import create_app
+from clinicfinder.app import create_app
 from clinicfinder.config import PROJECT_ROOT
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 

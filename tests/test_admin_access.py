@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from clinicfinder.admin.imports import UploadStore
+from clinicfinder.db.models import Clinic, User
 from clinicfinder.extensions import db
-from clinicfinder.models import Clinic, User
+from clinicfinder.services.imports import UploadStore
 from tests.admin_support import OTHER, OWNED, Admins, admin_app, csrf_token, first_rows, logged_in, text
 
 ADMIN_BLUEPRINTS = ("admin", "auth")

@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from clinicfinder import mailsink
-from clinicfinder.auth import sessions
 from clinicfinder.config import Settings
+from clinicfinder.db.models import User, UserToken, utcnow
 from clinicfinder.extensions import db
-from clinicfinder.models import User, UserToken, utcnow
+from clinicfinder.web.auth import sessions
 from tests.admin_support import OWNED, PASSWORD, Admins, admin_app, csrf_token, logged_in, login, text
 
 GENERIC = "Email or password is wrong, or the account is locked"
@@ -249,8 +249,8 @@ def test_a_password_reset_arrives_by_email_and_an_unknown_address_gets_the_same_
 
 
 def test_a_reset_link_expires(admins_app: tuple[Flask, Admins]) -> None:
-    from clinicfinder.auth import accounts
-    from clinicfinder.models import TokenPurpose
+    from clinicfinder.db.models import TokenPurpose
+    from clinicfinder.services import accounts
 
     app, admins = admins_app
     with app.app_context():

@@ -13,10 +13,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from clinicfinder import create_app
-from clinicfinder.auth import accounts
-from clinicfinder.domain import Role
+from clinicfinder.app import create_app
+from clinicfinder.core.domain import Role
 from clinicfinder.extensions import db
+from clinicfinder.services import accounts
 from tests.admin_support import OWNED, PASSWORD
 from tests.browser import serving
 from tests.conftest import copy_seeded, make_environment

@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError
 
-from clinicfinder.auth import accounts
-from clinicfinder.directory import store
-from clinicfinder.domain import Role
+from clinicfinder.core.domain import Role
+from clinicfinder.db import directory as store
+from clinicfinder.db.models import AuditEntry, Clinic
 from clinicfinder.extensions import db
-from clinicfinder.models import AuditEntry, Clinic
+from clinicfinder.services import accounts
 from tests.admin_support import PASSWORD, Admins, admin_app, csrf_token, first_rows, logged_in, text
 from tests.conftest import CLINICS_CSV
 

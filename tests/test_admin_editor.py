@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from clinicfinder.domain import Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.domain import Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.db.models import AuditEntry, Clinic
 from clinicfinder.extensions import db
-from clinicfinder.models import AuditEntry, Clinic
 from tests.admin_support import OWNED, Admins, admin_app, csrf_token, form_values, logged_in, text
 
 EDITOR = f"/admin/clinics/{OWNED}"
@@ -318,8 +318,8 @@ def test_a_free_treatment_keeps_its_currency(admins_app: tuple[Flask, Admins]) -
 def test_a_save_racing_another_is_caught_by_the_version_column_and_loses_nothing(
     admins_app: tuple[Flask, Admins],
 ) -> None:
-    from clinicfinder.admin import listing
-    from clinicfinder.models import User
+    from clinicfinder.db.models import User
+    from clinicfinder.services import listing
 
     app, admins = admins_app
     with app.app_context():

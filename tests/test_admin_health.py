@@ -9,9 +9,9 @@ from typing import Any
 
 from flask import Flask
 
-from clinicfinder.admin.health import redact
+from clinicfinder.db.models import ReportRequest, ReportStatus, utcnow
 from clinicfinder.extensions import db
-from clinicfinder.models import ReportRequest, ReportStatus, utcnow
+from clinicfinder.services.delivery_health import redact
 from tests.admin_support import admin_app, logged_in, text
 
 PATIENT = "patient.private@example.org"

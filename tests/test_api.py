@@ -14,8 +14,8 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from clinicfinder.api.openapi import openapi_document
-from clinicfinder.api.schemas import SearchParams
+from clinicfinder.web.api.openapi import openapi_document
+from clinicfinder.web.api.schemas import SearchParams
 
 DOCUMENT = openapi_document()
 REGISTRY = Registry().with_resource("urn:clinicfinder:api", DRAFT202012.create_resource(DOCUMENT))

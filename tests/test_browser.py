@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from clinicfinder import create_app
+from clinicfinder.app import create_app
 from tests.browser import serving
 from tests.conftest import copy_seeded, make_environment
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from clinicfinder.directory.cdc import (
+from clinicfinder.core.directory.columns import COLUMNS
+from tools.cdc_profiles import (
     convert,
     convert_with_report,
     haversine_km,
@@ -16,7 +17,6 @@ from clinicfinder.directory.cdc import (
     parse_point,
     zipcodes_centroid,
 )
-from clinicfinder.directory.columns import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW_2022 = ROOT / "data" / "raw" / "cdc_art_services_profiles_2022.csv"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicfinder import create_app
+from clinicfinder.app import create_app
 from clinicfinder.config import PROJECT_ROOT, ConfigError, Settings
 
 
@@ -96,7 +96,7 @@ def test_production_pages_ask_browsers_for_https_only(tmp_path: Path) -> None:
 
 
 def test_a_quality_policy_must_weigh_every_scored_criterion() -> None:
-    from clinicfinder.matching.criteria import QualityPolicy
+    from clinicfinder.core.matching.criteria import QualityPolicy
 
     with pytest.raises(ValueError, match="weights must give exactly these criteria"):
         QualityPolicy(weights={"treatment_confirmed": 50.0})

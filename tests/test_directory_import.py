@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from clinicfinder.directory.columns import COLUMNS
+from clinicfinder.core.directory.columns import COLUMNS
+from clinicfinder.db.models import AuditEntry, Clinic, TreatmentOffer
 from clinicfinder.extensions import db
-from clinicfinder.models import AuditEntry, Clinic, TreatmentOffer
 from tests.conftest import CLINICS_CSV
 
 

@@ -7,8 +7,9 @@ import csv
 from flask import Flask
 from flask.testing import FlaskClient
 
-from clinicfinder import create_app, mailsink
-from clinicfinder.health import forget_smtp_status
+from clinicfinder import mailsink
+from clinicfinder.app import create_app
+from clinicfinder.web.health import forget_smtp_status
 from tests.conftest import CLINICS_CSV, free_port
 
 

@@ -25,9 +25,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from clinicfinder.config import PROJECT_ROOT
+from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.extensions import db
-from clinicfinder.models import ReportRequest, ReportStatus
-from clinicfinder.reports import delivery
+from clinicfinder.services import delivery
 from tests.conftest import POSTGRES
 from tests.test_journey import TOKEN, answer_all
 from tests.test_report_delivery import Mailsink

@@ -1,6 +1,6 @@
 """The offline geocoder, postcode parsing, distances and the online adapter — plain tests, no Flask.
 
-They run against the real bundled index (clinicfinder/geo/data/gazetteer.sqlite), so they
+They run against the real bundled index (clinicfinder/core/geo/data/gazetteer.sqlite), so they
 check the data as well as the code: what a patient types in step 1 must find the right place.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from clinicfinder.geo import (
+from clinicfinder.core.geo import (
     Gazetteer,
     GeocodeError,
     GeocodeResult,
@@ -24,9 +24,9 @@ from clinicfinder.geo import (
     geodesic_km,
     great_circle_km,
 )
-from clinicfinder.geo.build import osgb36_to_wgs84, uninvert
-from clinicfinder.geo.normalise import accent_key, edit_distance, fold
-from clinicfinder.geo.postcodes import spanish_province, uk_postcode, us_zip
+from clinicfinder.core.geo.normalise import accent_key, edit_distance, fold
+from clinicfinder.core.geo.postcodes import spanish_province, uk_postcode, us_zip
+from tools.build_gazetteer import osgb36_to_wgs84, uninvert
 
 MADRID = (40.4168, -3.7038)
 BARCELONA = (41.3874, 2.1686)

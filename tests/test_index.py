@@ -16,14 +16,14 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinicfinder.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.matching.criteria import QualityPolicy
+from clinicfinder.core.matching.engine import EXCLUSION_ORDER, Matcher, RankedClinic, SearchQuery
+from clinicfinder.core.matching.estimates import CostReference
+from clinicfinder.core.matching.facts import ClinicFacts, Fact, Offer, Outcomes
+from clinicfinder.core.matching.money import ExchangeRates, Money
+from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
-from clinicfinder.matching.criteria import QualityPolicy
-from clinicfinder.matching.engine import EXCLUSION_ORDER, Matcher, RankedClinic, SearchQuery
-from clinicfinder.matching.estimates import CostReference
-from clinicfinder.matching.facts import ClinicFacts, Fact, Offer, Outcomes
-from clinicfinder.matching.money import ExchangeRates, Money
-from clinicfinder.matching.repository import ClinicRepository
 
 TODAY = date(2026, 11, 25)
 ORIGIN = (41.88, -87.63)

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from clinicfinder.db.models import JourneyAnswers
 from clinicfinder.extensions import db
-from clinicfinder.models import JourneyAnswers
-from clinicfinder.patient import journey
+from clinicfinder.services import journey
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from clinicfinder.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
-from clinicfinder.matching.criteria import Context, Outcome, QualityPolicy, evaluate
-from clinicfinder.matching.engine import Exclusion, Matcher, SearchOutcome, SearchQuery
-from clinicfinder.matching.estimates import CostReference
-from clinicfinder.matching.facts import ClinicFacts, Fact, Offer, Outcomes
-from clinicfinder.matching.money import ExchangeRates, Money
-from clinicfinder.matching.pricing import BudgetFit, PriceKind
+from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.matching.criteria import Context, Outcome, QualityPolicy, evaluate
+from clinicfinder.core.matching.engine import Exclusion, Matcher, SearchOutcome, SearchQuery
+from clinicfinder.core.matching.estimates import CostReference
+from clinicfinder.core.matching.facts import ClinicFacts, Fact, Offer, Outcomes
+from clinicfinder.core.matching.money import ExchangeRates, Money
+from clinicfinder.core.matching.pricing import BudgetFit, PriceKind
 
 TODAY = date(2026, 11, 25)
 CDC = "CDC NASS 2022 ART Services and Profiles"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from clinicfinder import create_app, mailsink
+from clinicfinder import mailsink
+from clinicfinder.app import create_app
 from clinicfinder.extensions import queue
 from tests.browser import serving
 from tests.conftest import copy_seeded, make_environment

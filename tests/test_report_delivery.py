@@ -27,10 +27,11 @@ from flask_mail import Message as MailMessage
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
-from clinicfinder import create_app, mailsink
+from clinicfinder import mailsink
+from clinicfinder.app import create_app
+from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.extensions import db, mail, queue
-from clinicfinder.models import ReportRequest, ReportStatus
-from clinicfinder.reports import delivery
+from clinicfinder.services import delivery
 from tests.test_journey import TOKEN, answer_all, post
 
 ADDRESS = "Patient.Person+clinics@Example.org"

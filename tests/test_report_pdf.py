@@ -14,10 +14,12 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
+from clinicfinder.core.report import builder
+from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
-from clinicfinder.models import Clinic
-from clinicfinder.reports import builder, delivery
-from clinicfinder.reports.fetcher import AssetFetcher, RefusedURL
+from clinicfinder.pdf import renderer
+from clinicfinder.pdf.fetcher import AssetFetcher, RefusedURL
+from clinicfinder.services import delivery
 
 CHICAGO = {"latitude": 41.8781, "longitude": -87.6298}
 
@@ -41,7 +43,7 @@ def snapshot(treatment: str = "micro_tese", **changes: Any) -> dict[str, Any]:
 def make_pdf(app: Flask, answers: dict[str, Any], language: str = "en") -> tuple[builder.Report, bytes]:
     with app.app_context():
         report = delivery.report_from_snapshot(answers, language, datetime(2026, 11, 25, tzinfo=UTC))
-        return report, builder.make_report_pdf(report)
+        return report, renderer.make_report_pdf(report)
 
 
 def catalog(reader: PdfReader) -> Any:
@@ -57,7 +59,7 @@ def pdf_text(pdf: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from clinicfinder import create_app
+    from clinicfinder.app import create_app
     from tests.conftest import copy_seeded, make_environment
 
     instance = tmp_path_factory.mktemp("report-pdf")
@@ -239,7 +241,7 @@ def test_the_renderer_itself_loads_nothing_but_bundled_assets_even_from_raw_html
       <link rel="attachment" href="file:///etc/passwd" title="passwd"></head>
       <body><p>Hello</p>{HOSTILE_DESCRIPTION}<img src="http://127.0.0.1:9/x.png"><img src="asset:../builder.py">
       <a rel="attachment" href="file:///etc/hostname">z</a><object data="file:///etc/passwd"></object></body></html>"""
-    pdf = builder.render_pdf(hostile)
+    pdf = renderer.render_pdf(hostile)
     assert embedded_files_and_images(pdf) == (False, 0)
     text = pdf_text(pdf)
     assert "root:" not in text
@@ -298,7 +300,7 @@ def test_render_children_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
         "import multiprocessing, os\n"
-        "from clinicfinder.reports.builder import Renderer\n"
+        "from clinicfinder.pdf.renderer import Renderer\n"
         "if __name__ == '__main__':\n"
         "    renderer = Renderer(processes=1, tasks_per_child=10)\n"
         "    renderer.render('<html lang=\"en\"><title>t</title><p>hi</p></html>')\n"

@@ -8,7 +8,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from clinicfinder.config import PROJECT_ROOT
-from clinicfinder.i18n import text_for
+from clinicfinder.core.i18n import text_for
 
 KEYWORDS = {"_": None, "_l": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 METHODS = [("clinicfinder/**.py", "python"), ("templates/**.html", "jinja2")]

@@ -1,0 +1,108 @@
+"""Words and numbers in the patient's language, without Flask.
+
+The matching core and the report builder explain themselves in English or Spanish through a
+`Text`; Flask-Babel serves the templates from the same catalogue (`translations/`), so one
+`.po` file per language holds every patient-facing sentence.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache, lru_cache
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import NumberPattern, format_currency, parse_pattern
+
+from clinicfinder.core.paths import TRANSLATIONS_DIR
+
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+# Locales for numbers and dates: US English, and Spain's Spanish.
+LOCALES = {"en": "en_US", "es": "es_ES"}
+KM_PER_MILE = 1.609344
+
+
+def N_(message: str) -> str:
+    """Marks a message for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class Text:
+    language: str
+    _catalogue: gettext.NullTranslations
+
+    @property
+    def catalogue(self) -> gettext.NullTranslations:
+        return self._catalogue
+
+    @property
+    def locale(self) -> str:
+        return LOCALES.get(self.language, "en_US")
+
+    def gettext(self, message: str, **values: Any) -> str:
+        translated = self._catalogue.gettext(message)
+        return translated.format(**values) if values else translated
+
+    def ngettext(self, singular: str, plural: str, count: int, **values: Any) -> str:
+        return self._catalogue.ngettext(singular, plural, count).format(count=self.number(count), **values)
+
+    def number(self, value: int | float | Decimal, digits: int = 0) -> str:
+        return _format_number(value, digits, self.locale)
+
+    def money(self, amount: Decimal | float, currency: str) -> str:
+        """Whole units, in the locale's own pattern: "$21,600" / "21.600 US$"."""
+        return str(format_currency(amount, currency, format=_whole_currency_pattern(self.locale), locale=self.locale,
+                                   currency_digits=False))  # fmt: skip
+
+    def country(self, code: str | None) -> str | None:
+        """A country's name in this language ("ES" → "España"), or None when unknown."""
+        name = _locale(self.locale).territories.get(code) if code else None
+        return str(name) if name else None
+
+    def date(self, value: date) -> str:
+        return str(format_date(value, format="medium", locale=self.locale))
+
+    def distance(self, km: float, unit: str = "km") -> str:
+        """A distance in the patient's unit: "15 km" or "9 mi"."""
+        value = km / KM_PER_MILE if unit == "mi" else km
+        # Tenths matter when the clinic is around the corner.
+        shown = self.number(value, digits=1) if value < 9.95 else self.number(round(value))
+        return f"{shown}\u00a0{unit}"
+
+    def join(self, items: list[str]) -> str:
+        return ", ".join(items)
+
+
+# Parsed once: formatting runs for every fact on every results page.
+@cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@cache
+def _number_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits else ""))
+
+
+@lru_cache(maxsize=8192)  # the same years and counts come up on every page
+def _format_number(value: int | float | Decimal, digits: int, locale: str) -> str:
+    return str(_number_pattern(digits).apply(value, _locale(locale)))
+
+
+@cache
+def _whole_currency_pattern(locale: str) -> str:
+    pattern: str = Locale.parse(locale).currency_formats["standard"].pattern
+    return pattern.replace(".00", "")
+
+
+@cache
+def text_for(language: str) -> Text:
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    catalogue = gettext.translation("messages", localedir=TRANSLATIONS_DIR, languages=[language], fallback=True)
+    return Text(language, catalogue)

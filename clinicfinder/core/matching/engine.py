@@ -1,0 +1,372 @@
+"""Filtering and ranking: which clinics fit a patient's answers, in which order, and why.
+
+The ranking formula (also in docs/matching.md):
+
+    quality  = 100 × (points earned on scored criteria) / (points available)
+    distance = policy.distance_points × min(distance / radius, 1)      (radius 1,000 km for "anywhere")
+    score    = quality − distance
+
+Ties are broken by distance, then name, then id, so the order never depends on the database.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+
+from clinicfinder.core.domain import Availability, Treatment
+from clinicfinder.core.i18n import KM_PER_MILE, N_, Text, text_for
+from clinicfinder.core.matching.criteria import Context, CriterionResult, Outcome, QualityPolicy, evaluate
+from clinicfinder.core.matching.estimates import CostReference
+from clinicfinder.core.matching.facts import ClinicFacts, Offer
+from clinicfinder.core.matching.index import DirectoryIndex, Scores, score_columns
+from clinicfinder.core.matching.money import ExchangeRates, Money
+from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind, assess_price
+from clinicfinder.core.matching.rounding import half_up
+
+ANYWHERE_REFERENCE_KM = 1000.0
+ENOUGH_RESULTS = 3
+# Radii tried when suggesting a wider search, in the patient's own unit.
+WIDER_RADII = {"km": (50, 100, 250, 500, 1000, 2500), "mi": (25, 50, 100, 250, 500, 1000, 1500)}
+
+# As they read in the middle of a sentence.
+TREATMENT_NAMES = {
+    Treatment.IVF: N_("IVF"),
+    Treatment.ICSI: N_("ICSI"),
+    Treatment.TESE: N_("TESE"),
+    Treatment.MICRO_TESE: N_("micro-TESE"),
+    Treatment.DONOR_SPERM: N_("donor sperm"),
+    Treatment.EGG_DONATION: N_("egg donation"),
+    Treatment.FERTILITY_PRESERVATION: N_("fertility preservation"),
+}
+
+
+class Exclusion(enum.StrEnum):
+    NOT_OPEN_OR_REPORTING = "open_and_reporting"
+    LAB_ACCREDITATION = "lab_accreditation"
+    MINIMUM_VOLUME = "minimum_volume"
+    TREATMENT_NOT_OFFERED = "treatment_not_offered"
+    TREATMENT_UNCONFIRMED = "treatment_unconfirmed"
+    OVER_BUDGET = "over_budget"
+    NO_PUBLISHED_PRICE = "no_published_price"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    latitude: float
+    longitude: float
+    radius_km: float | None  # None: anywhere
+    treatment: Treatment
+    budget: Money | None = None
+    currency: str = "USD"  # prices are shown in this currency (the budget's, when one is given)
+    include_unpriced: bool = True
+    include_unconfirmed: bool = True
+    language: str = "en"
+    distance_unit: str = "km"  # how distances are written in explanations: "km" or "mi"
+    limit: int = 20
+
+    @property
+    def text(self) -> Text:
+        return text_for(self.language)
+
+
+@dataclass(frozen=True)
+class RankedClinic:
+    clinic: ClinicFacts
+    distance_km: float
+    criteria: tuple[CriterionResult, ...]
+    offer: Offer | None  # what the clinic said about the chosen treatment, if anything
+    availability: Availability
+    price: PriceAssessment
+    quality: float
+    distance_penalty: float
+    score: float
+    explanation: str  # why it ranks where it does, in the patient's language
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str  # larger_radius | higher_budget | include_unconfirmed | include_unpriced
+    added: int
+    message: str
+    radius_km: float | None = None
+    budget: Money | None = None
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    query: SearchQuery
+    results: tuple[RankedClinic, ...]
+    total: int  # clinics that fit (results holds the first `limit`)
+    considered: int  # clinics within the radius
+    excluded: dict[Exclusion, int]
+    suggestions: tuple[Suggestion, ...] = ()
+
+    @property
+    def fewer_than_enough(self) -> bool:
+        return self.total < ENOUGH_RESULTS
+
+    @property
+    def explanation(self) -> str | None:
+        """Why so few fit, in one sentence with counts; None when there are enough."""
+        if not self.fewer_than_enough:
+            return None
+        query, t = self.query, self.query.text
+        if self.considered == 0:
+            if query.radius_km is None:
+                return t.gettext("We found no clinics.")
+            distance = t.distance(query.radius_km, query.distance_unit)
+            return t.gettext("We found no clinics within {distance} of this place.", distance=distance)
+        treatment = t.gettext(TREATMENT_NAMES[query.treatment])
+        reasons = [
+            _exclusion_text(t, reason, count, treatment)
+            for reason, count in sorted(self.excluded.items(), key=lambda item: (-item[1], item[0].value))
+        ]
+        fit = t.gettext("none fits") if self.total == 0 else t.ngettext("{count} fits", "{count} fit", self.total)
+        sentence = t.ngettext(
+            "We looked at {count} clinic {where}; {fit}",
+            "We looked at {count} clinics {where}; {fit}",
+            self.considered,
+            where=_where(t, query.radius_km, query.distance_unit),
+            fit=fit,
+        )
+        return sentence + (": " + "; ".join(reasons) + "." if reasons else ".")
+
+
+def _where(t: Text, radius_km: float | None, unit: str) -> str:
+    if radius_km is None:
+        return t.gettext("anywhere")
+    return t.gettext("within {distance}", distance=t.distance(radius_km, unit))
+
+
+def _exclusion_text(t: Text, reason: Exclusion, count: int, treatment: str) -> str:
+    if reason is Exclusion.NOT_OPEN_OR_REPORTING:
+        return t.gettext("{count} not open or not reporting results", count=t.number(count))
+    if reason is Exclusion.LAB_ACCREDITATION:
+        return t.gettext("{count} without a verified lab accreditation", count=t.number(count))
+    if reason is Exclusion.MINIMUM_VOLUME:
+        return t.gettext("{count} below our minimum number of cycles (or unknown)", count=t.number(count))
+    if reason is Exclusion.TREATMENT_NOT_OFFERED:
+        return t.ngettext("{count} doesn't offer {treatment}", "{count} don't offer {treatment}", count,
+                          treatment=treatment)  # fmt: skip
+    if reason is Exclusion.TREATMENT_UNCONFIRMED:
+        return t.ngettext("{count} hasn't confirmed {treatment}", "{count} haven't confirmed {treatment}", count,
+                          treatment=treatment)  # fmt: skip
+    if reason is Exclusion.OVER_BUDGET:
+        return t.gettext("{count} over your budget", count=t.number(count))
+    return t.ngettext("{count} doesn't publish a price", "{count} don't publish a price", count)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+class FactsLoader(Protocol):
+    def __call__(self, clinic_ids: Sequence[str], treatment: Treatment) -> Mapping[str, ClinicFacts]:
+        """Full facts of these clinics, for explaining them."""
+        ...
+
+
+EXCLUSION_ORDER = (
+    Exclusion.NOT_OPEN_OR_REPORTING,
+    Exclusion.LAB_ACCREDITATION,
+    Exclusion.MINIMUM_VOLUME,
+    Exclusion.TREATMENT_NOT_OFFERED,
+    Exclusion.TREATMENT_UNCONFIRMED,
+    Exclusion.OVER_BUDGET,
+    Exclusion.NO_PUBLISHED_PRICE,
+)
+
+
+def _code(reason: Exclusion) -> int:
+    """The number `index.score_columns` writes for this reason."""
+    return EXCLUSION_ORDER.index(reason) + 1
+
+
+class Matcher:
+    """Stateless apart from its configuration; one instance serves every request.
+
+    A search scores every clinic in the radius at once on the directory's columns
+    (`index.score_columns`), then explains only the clinics it returns with the reference rules
+    (`assess` and `criteria.py`).
+    """
+
+    def __init__(
+        self,
+        rates: ExchangeRates,
+        costs: CostReference,
+        policy: QualityPolicy | None = None,
+        today: Callable[[], date] = _today,
+    ) -> None:
+        self.rates = rates
+        self.costs = costs
+        self.policy = policy or QualityPolicy()
+        self.today = today
+
+    def build_index(self, clinics: Iterable[ClinicFacts]) -> DirectoryIndex:
+        return DirectoryIndex.build(clinics, self.policy, self.rates)
+
+    def search(self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader) -> SearchOutcome:
+        scores = self.score(query, index, query.radius_km)
+        fits = np.flatnonzero(scores.exclusion == 0)
+        best = fits
+        if len(fits) > query.limit:
+            # Only the best `limit` scores (and anything tied with the last) need the full sort.
+            cut = np.partition(scores.score[fits], len(fits) - query.limit)[len(fits) - query.limit]
+            best = fits[scores.score[fits] >= cut]
+        order = np.lexsort(
+            (index.ids[scores.positions[best]], index.sort_names[scores.positions[best]],
+             scores.distances[best], -scores.score[best])
+        )  # fmt: skip
+        chosen = best[order[: query.limit]]
+        ids = [str(clinic_id) for clinic_id in index.ids[scores.positions[chosen]]]
+        facts = load_facts(ids, query.treatment)
+        results: list[RankedClinic] = []
+        for clinic_id, spot in zip(ids, chosen, strict=True):
+            clinic = facts.get(clinic_id)
+            # A clinic edited since the index was built may no longer fit: leave it out.
+            assessed = None if clinic is None else self.assess(clinic, float(scores.distances[spot]), query)
+            if isinstance(assessed, RankedClinic):
+                results.append(_with_rank(assessed, len(results) + 1))
+        excluded = {
+            reason: int(count)
+            for code, reason in enumerate(EXCLUSION_ORDER, start=1)
+            if (count := np.count_nonzero(scores.exclusion == code))
+        }
+        outcome = SearchOutcome(
+            query=query,
+            results=tuple(results),
+            total=len(fits),
+            considered=len(scores.positions),
+            excluded=excluded,
+        )
+        if not outcome.fewer_than_enough:
+            return outcome
+        suggestions = self._suggest(query, index, scores)
+        return SearchOutcome(**{**outcome.__dict__, "suggestions": suggestions})
+
+    def assess(self, clinic: ClinicFacts, distance_km: float, query: SearchQuery) -> RankedClinic | Exclusion:
+        """Rank one clinic for `query`, or say which rule keeps it out. The reference for `index.score_columns`."""
+        context = Context(query.treatment, query.language, self.today())
+        criteria = evaluate(clinic, self.policy, context)
+        for criterion in criteria:
+            if criterion.gate and criterion.outcome is not Outcome.MET:
+                return Exclusion(criterion.code)
+        offer = clinic.offers.get(query.treatment)
+        availability = offer.availability if offer is not None else Availability.UNKNOWN
+        if availability is Availability.NO:
+            return Exclusion.TREATMENT_NOT_OFFERED
+        if availability is Availability.UNKNOWN and not query.include_unconfirmed:
+            return Exclusion.TREATMENT_UNCONFIRMED
+        price = assess_price(clinic, query.treatment, query.budget, query.currency, self.rates, self.costs)
+        if price.kind is PriceKind.PUBLISHED and price.fit is BudgetFit.OVER:
+            return Exclusion.OVER_BUDGET
+        if price.kind is not PriceKind.PUBLISHED and not query.include_unpriced:
+            return Exclusion.NO_PUBLISHED_PRICE
+        scored = [criterion for criterion in criteria if not criterion.gate]
+        available = sum(criterion.max_points for criterion in scored) or 1.0
+        quality = half_up(100.0 * sum(criterion.points for criterion in scored) / available, 1)
+        reference = query.radius_km or ANYWHERE_REFERENCE_KM
+        penalty = half_up(self.policy.distance_points * min(distance_km / reference, 1.0), 1)
+        return RankedClinic(
+            explanation=_ranking_explanation(query, criteria, quality, penalty, distance_km),
+            clinic=clinic,
+            distance_km=distance_km,
+            criteria=criteria,
+            offer=offer,
+            availability=availability,
+            price=price,
+            quality=quality,
+            distance_penalty=penalty,
+            score=half_up(quality - penalty, 2),
+        )
+
+    def score(self, query: SearchQuery, index: DirectoryIndex, radius_km: float | None) -> Scores:
+        """Columnar verdicts for every clinic within `radius_km` (the query's own radius sets the penalty)."""
+        positions, distances = index.within(query.latitude, query.longitude, radius_km)
+        return score_columns(
+            index,
+            positions,
+            distances,
+            treatment=query.treatment,
+            language=query.language,
+            budget=None if query.budget is None else float(query.budget.amount),
+            currency=query.currency,
+            include_unpriced=query.include_unpriced,
+            include_unconfirmed=query.include_unconfirmed,
+            # The penalty always scales with the patient's own radius, even in a wider look.
+            radius_km=query.radius_km or ANYWHERE_REFERENCE_KM,
+            policy=self.policy,
+            today=self.today(),
+        )
+
+    def _suggest(self, query: SearchQuery, index: DirectoryIndex, current: Scores) -> tuple[Suggestion, ...]:
+        """What would add more clinics, each with how many it adds."""
+        t = query.text
+        suggestions: list[Suggestion] = []
+        fits = int(np.count_nonzero(current.exclusion == 0))
+        needed = max(ENOUGH_RESULTS - fits, 1)
+        treatment = t.gettext(TREATMENT_NAMES[query.treatment])
+        if query.radius_km is not None:
+            factor = KM_PER_MILE if query.distance_unit == "mi" else 1.0
+            wider_radii = [r * factor for r in WIDER_RADII[query.distance_unit] if r * factor > query.radius_km]
+            for radius in [*wider_radii, None]:
+                wider = self.score(query, index, radius)
+                added = int(np.count_nonzero(wider.exclusion == 0)) - fits
+                if added > 0:
+                    where = _where(t, radius, query.distance_unit)
+                    message = t.ngettext(
+                        "{count} more clinic {where}", "{count} more clinics {where}", added, where=where
+                    )
+                    suggestions.append(Suggestion("larger_radius", added, message, radius_km=radius))
+                    break
+        over_prices = np.sort(current.price[current.exclusion == _code(Exclusion.OVER_BUDGET)])
+        if len(over_prices) and query.budget is not None:
+            step = Money(Decimal(int(over_prices[min(needed, len(over_prices)) - 1])), query.currency)
+            added = int(np.count_nonzero(over_prices <= float(step.amount)))
+            budget = t.money(step.amount, step.currency)
+            message = t.gettext("{count} more up to {budget}", count=t.number(added), budget=budget)
+            suggestions.append(Suggestion("higher_budget", added, message, budget=step))
+        unconfirmed = int(np.count_nonzero(current.exclusion == _code(Exclusion.TREATMENT_UNCONFIRMED)))
+        if unconfirmed:
+            message = t.ngettext(
+                "{count} more that may offer {treatment} but hasn't confirmed it",
+                "{count} more that may offer {treatment} but haven't confirmed it",
+                unconfirmed,
+                treatment=treatment,
+            )
+            suggestions.append(Suggestion("include_unconfirmed", unconfirmed, message))
+        unpriced = int(np.count_nonzero(current.exclusion == _code(Exclusion.NO_PUBLISHED_PRICE)))
+        if unpriced:
+            message = t.ngettext("{count} more that doesn't publish a price", "{count} more that don't publish a price",
+                                 unpriced)  # fmt: skip
+            suggestions.append(Suggestion("include_unpriced", unpriced, message))
+        return tuple(suggestions)
+
+
+def _ranking_explanation(
+    query: SearchQuery, criteria: tuple[CriterionResult, ...], quality: float, penalty: float, distance_km: float
+) -> str:
+    t = query.text
+    earned = [c.title.lower() for c in criteria if not c.gate and c.outcome is Outcome.MET]
+    unknown = [c.title.lower() for c in criteria if not c.gate and c.outcome is Outcome.UNKNOWN]
+    first = t.gettext("Quality {quality}/100", quality=t.number(quality))
+    if earned:
+        first += " " + t.gettext("for {items}", items=t.join(earned))
+    parts = [first]
+    if unknown:
+        parts.append(t.gettext("not known: {items}", items=t.join(unknown)))
+    distance = t.distance(distance_km, query.distance_unit)
+    parts.append(t.gettext("minus {points} for distance ({distance})", points=t.number(penalty), distance=distance))
+    return "; ".join(parts) + "."
+
+
+def _with_rank(result: RankedClinic, rank: int) -> RankedClinic:
+    return RankedClinic(**{**result.__dict__, "rank": rank})

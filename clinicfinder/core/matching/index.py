@@ -1,0 +1,242 @@
+"""The directory as columns (numpy arrays), for answering a search in a few milliseconds.
+
+Every rule here mirrors one in `criteria.py` and `engine.Matcher.assess`, which stay the
+reference: they explain the clinics a patient sees, and `tests/test_index.py` checks that the
+two agree on every clinic of the real directory for every treatment. Keep them in step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from clinicfinder.core.domain import (
+    CURRENCIES,
+    AccreditationStatus,
+    Availability,
+    ClinicStatus,
+    MaleFactorCapability,
+    Treatment,
+)
+from clinicfinder.core.geo.distance import EARTH_RADIUS_KM, bounding_box, geodesic_km
+from clinicfinder.core.matching.criteria import SURGICAL_SPERM_RETRIEVAL, QualityPolicy, applicable
+from clinicfinder.core.matching.facts import ClinicFacts
+from clinicfinder.core.matching.money import ExchangeRates
+from clinicfinder.core.matching.rounding import half_up_array
+
+Bools = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+# The spherical distance is within 0.5% of the geodesic one: near the radius, the geodesic decides.
+BOUNDARY_SHARE = 0.006
+
+_AVAILABILITY = {Availability.UNKNOWN: 0, Availability.YES: 1, Availability.NO: 2}
+_YES, _NO = 1, 2
+_LAB = {AccreditationStatus.YES: 1, AccreditationStatus.NO: 2, AccreditationStatus.PENDING: 3}
+
+
+@dataclass(frozen=True)
+class DirectoryIndex:
+    ids: npt.NDArray[np.str_]
+    sort_names: npt.NDArray[np.str_]
+    latitude: Floats
+    longitude: Floats
+    is_open: Bools
+    outcomes_year: Ints  # -1: unknown
+    cycles: Ints  # -1: unknown
+    lab_verified: Bools
+    accepted_lab_body: Bools
+    society_member: Bools
+    listing_month: Ints  # year × 12 + month of the listing's as-of date; -1: unknown
+    availability: dict[Treatment, npt.NDArray[np.int8]]
+    # Published prices per patient currency, converted and rounded exactly as `pricing` does; NaN: none.
+    price: dict[str, dict[Treatment, Floats]]
+    male_factor: dict[MaleFactorCapability, npt.NDArray[np.int8]]
+    languages: dict[str, Bools]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, clinics: Iterable[ClinicFacts], policy: QualityPolicy, rates: ExchangeRates) -> DirectoryIndex:
+        rows = [c for c in clinics if c.status is not ClinicStatus.INACTIVE]
+        spoken = sorted({code for c in rows if c.languages for code in c.languages.value})
+
+        def column(values: Iterable[object], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
+            return np.fromiter(values, dtype=dtype, count=len(rows))
+
+        def price_in(currency: str, clinic: ClinicFacts, treatment: Treatment) -> float:
+            offer = clinic.offers.get(treatment)
+            if offer is None or offer.price is None:
+                return math.nan
+            return float(rates.convert_whole(offer.price, currency).amount)
+
+        return cls(
+            ids=np.array([c.id for c in rows], dtype=np.str_),
+            sort_names=np.array([c.name.casefold() for c in rows], dtype=np.str_),
+            latitude=column((c.latitude for c in rows), np.float64),
+            longitude=column((c.longitude for c in rows), np.float64),
+            is_open=column((c.status is ClinicStatus.OPEN for c in rows), np.bool_),
+            outcomes_year=column((c.outcomes.year if c.outcomes else -1 for c in rows), np.int64),
+            cycles=column(
+                (c.outcomes.total_cycles if c.outcomes and c.outcomes.total_cycles is not None else -1 for c in rows),
+                np.int64,
+            ),
+            lab_verified=column(
+                (
+                    c.verified_lab_accreditation is not None
+                    and c.verified_lab_accreditation.value is AccreditationStatus.YES
+                    for c in rows
+                ),
+                np.bool_,
+            ),
+            accepted_lab_body=column((_accepted_body(c, policy) for c in rows), np.bool_),
+            society_member=column((_society_member(c) for c in rows), np.bool_),
+            listing_month=column(
+                (c.listing_as_of.year * 12 + c.listing_as_of.month if c.listing_as_of else -1 for c in rows), np.int64
+            ),
+            availability={
+                t: column((_AVAILABILITY[c.offers[t].availability] if t in c.offers else 0 for c in rows), np.int8)
+                for t in Treatment
+            },
+            price={
+                currency: {t: column((price_in(currency, c, t) for c in rows), np.float64) for t in Treatment}
+                for currency in CURRENCIES
+            },
+            male_factor={
+                m: column((_AVAILABILITY[c.male_factor[m].value] if m in c.male_factor else 0 for c in rows), np.int8)
+                for m in MaleFactorCapability
+            },
+            languages={
+                code: column((bool(c.languages and code in c.languages.value) for c in rows), np.bool_)
+                for code in spoken
+            },
+        )
+
+    def within(self, latitude: float, longitude: float, radius_km: float | None) -> tuple[Ints, Floats]:
+        """Positions of the clinics within the radius (all when None), and their distances in km."""
+        if radius_km is None:
+            positions = np.arange(len(self.ids))
+        else:
+            # Widened by the sphere's error, so a clinic the geodesic puts inside is not cut by the box.
+            box = bounding_box(latitude, longitude, radius_km * (1 + BOUNDARY_SHARE))
+            mask = (self.latitude >= box.min_lat) & (self.latitude <= box.max_lat)
+            in_lon = np.zeros(len(self.ids), dtype=np.bool_)
+            for low, high in box.lon_ranges:
+                in_lon |= (self.longitude >= low) & (self.longitude <= high)
+            positions = np.flatnonzero(mask & in_lon)
+        distances = _haversine_km(latitude, longitude, self.latitude[positions], self.longitude[positions])
+        if radius_km is None:
+            return positions, distances
+        edge = np.flatnonzero(np.abs(distances - radius_km) <= BOUNDARY_SHARE * radius_km)
+        for spot in edge:
+            position = positions[spot]
+            distances[spot] = geodesic_km(latitude, longitude, self.latitude[position], self.longitude[position])
+        keep = distances <= radius_km
+        return positions[keep], distances[keep]
+
+
+def _accepted_body(clinic: ClinicFacts, policy: QualityPolicy) -> bool:
+    bodies = clinic.accreditation_bodies
+    return bool(bodies and set(bodies.value) & policy.accepted_lab_bodies)
+
+
+def _society_member(clinic: ClinicFacts) -> bool:
+    sart, others = clinic.sart_member, clinic.other_memberships
+    return (sart is not None and sart.value is AccreditationStatus.YES) or bool(others and others.value)
+
+
+def _haversine_km(latitude: float, longitude: float, lats: Floats, lons: Floats) -> Floats:
+    lat1, lat2 = math.radians(latitude), np.radians(lats)
+    dlat = lat2 - lat1
+    dlon = np.radians(lons) - math.radians(longitude)
+    h = np.sin(dlat / 2) ** 2 + math.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
+    distances: Floats = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    return distances
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The columnar verdicts for the clinics at `positions`."""
+
+    positions: Ints
+    distances: Floats
+    exclusion: npt.NDArray[np.int8]  # 0: fits; otherwise 1 + index into EXCLUSION_ORDER
+    quality: Floats
+    penalty: Floats
+    score: Floats
+    price: Floats  # published price in the patient's currency, NaN when none
+
+
+def score_columns(
+    index: DirectoryIndex,
+    positions: Ints,
+    distances: Floats,
+    *,
+    treatment: Treatment,
+    language: str,
+    budget: float | None,
+    currency: str,
+    include_unpriced: bool,
+    include_unconfirmed: bool,
+    radius_km: float,
+    policy: QualityPolicy,
+    today: date,
+) -> Scores:
+    """Mirror of `Matcher.assess` (gates, filters, points) over many clinics at once."""
+    take = positions
+    year, cycles = index.outcomes_year[take], index.cycles[take]
+    gates = (
+        index.is_open[take] & (year >= 0) & (today.year - year <= policy.max_outcome_age_years),
+        index.lab_verified[take] | index.accepted_lab_body[take],
+        cycles >= policy.min_cycles_per_year,
+    )
+    availability = index.availability[treatment][take]
+    price = index.price[currency][treatment][take]
+    published = ~np.isnan(price)
+    over = published & (price > budget) if budget is not None else np.zeros(len(take), dtype=np.bool_)
+    # In the order `assess` checks them; the first rule broken is the reason.
+    broken = (
+        ~gates[0],
+        ~gates[1],
+        ~gates[2],
+        availability == _NO,
+        (availability == 0) & (not include_unconfirmed),
+        over,
+        ~published & (not include_unpriced),
+    )
+    exclusion = np.zeros(len(take), dtype=np.int8)
+    for code, mask in reversed(list(enumerate(broken, start=1))):
+        exclusion[mask] = code
+
+    weights = policy.weights
+    codes = {criterion.code for criterion in applicable(treatment) if not criterion.gate}
+    points = np.zeros(len(take), dtype=np.float64)
+    points += weights["treatment_confirmed"] * (availability == _YES)
+    if treatment in SURGICAL_SPERM_RETRIEVAL:
+        yes = sum((index.male_factor[m][take] == _YES).astype(np.float64) for m in MaleFactorCapability)
+        points += half_up_array(weights["male_factor"] * yes / len(MaleFactorCapability), 2)
+    points += weights["society_membership"] * index.society_member[take]
+    points += weights["volume_tier"] * np.where(
+        cycles >= policy.high_volume_cycles,
+        1.0,
+        np.where(cycles >= policy.mid_volume_cycles, policy.mid_volume_share, 0.0),
+    )
+    listing = index.listing_month[take]
+    months = today.year * 12 + today.month - listing
+    points += weights["freshness"] * ((listing >= 0) & (months <= policy.freshness_months))
+    points += weights["published_price"] * published
+    spoken = index.languages.get(language)
+    if spoken is not None:
+        points += weights["language"] * spoken[take]
+    available = sum(weights[code] for code in codes) or 1.0
+    quality = half_up_array(100.0 * points / available, 1)
+    penalty = half_up_array(policy.distance_points * np.minimum(distances / radius_km, 1.0), 1)
+    return Scores(take, distances, exclusion, quality, penalty, half_up_array(quality - penalty, 2), price)

@@ -1,0 +1,132 @@
+"""The Fertility Report: the patient's choices and the search outcome → HTML.
+
+No Flask and no WeasyPrint here: `clinicfinder.pdf.renderer` turns the HTML into a tagged PDF.
+The worker and the download view call the same functions, and the benchmark calls them bare.
+Templates live in templates/pdf/ and share the results page's chart macros; text comes from the same
+gettext catalogue as the pages, through `Text`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from clinicfinder.core.charts import chart_x, distance_marks
+from clinicfinder.core.descriptions import description_html
+from clinicfinder.core.domain import Treatment
+from clinicfinder.core.i18n import N_, Text, text_for
+from clinicfinder.core.matching.criteria import applicable
+from clinicfinder.core.matching.engine import SearchOutcome
+from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
+from clinicfinder.core.matching.money import Money
+from clinicfinder.core.paths import TEMPLATES_DIR
+from clinicfinder.core.report.guide import GLOSSARY, Guide, first_visit_guide
+from clinicfinder.core.vocabulary import DIAGNOSIS_LABELS, SITUATION_LABELS, TREATMENT_EXPLANATIONS, TREATMENT_LABELS
+
+REPORT_TEMPLATE = "pdf/report.html"
+# The report shows the best ten: enough to compare, few enough to print.
+REPORT_CLINICS = 10
+
+# What to ask a clinic when we could not find a fact ourselves: "unknown" is never a guess.
+QUESTIONS_FOR_UNKNOWN = {
+    "open_and_reporting": N_(
+        "Do you report every cycle to the national register, and where are your results published?"
+    ),
+    "lab_accreditation": N_("Is your embryology laboratory accredited, by whom, and when was it last inspected?"),
+    "minimum_volume": N_("How many treatment cycles did you start last year?"),
+    "treatment_confirmed": N_("Do you offer this treatment yourselves, and how many did you perform last year?"),
+    "male_factor": N_(
+        "Who performs sperm retrieval here, do you freeze sperm on site, and can you arrange donor sperm as a backup?"
+    ),
+    "society_membership": N_("Are you a member of a professional society such as SART or ESHRE?"),
+    "volume_tier": N_("How many cycles like mine do you see each year?"),
+    "freshness": N_("Is the information you publish up to date, and when was it last checked?"),
+    "published_price": N_("What is the full price, and what does it include and leave out?"),
+    "language": N_("Can my appointments be held in my language, or with an interpreter?"),
+}
+
+
+@dataclass(frozen=True)
+class ReportChoices:
+    """The answers the report was made from, as the patient gave them."""
+
+    place: str  # already worded in the report's language
+    radius_km: float | None
+    unit: str
+    treatment: Treatment
+    diagnosis: str | None
+    situation: str | None
+    budget: Money | None
+    currency: str
+    include_unpriced: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    language: str
+    made_on: date
+    choices: ReportChoices
+    outcome: SearchOutcome
+
+    @property
+    def text(self) -> Text:
+        return text_for(self.language)
+
+    @property
+    def guide(self) -> Guide:
+        return first_visit_guide(self.choices.treatment, self.choices.diagnosis, self.choices.situation)
+
+
+@cache
+def _environment(language: str) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        # Every clinic and patient string is escaped in HTML: a description is text, never markup.
+        autoescape=select_autoescape(("html",), default_for_string=True, default=False),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(text_for(language).catalogue, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals.update(chart_x=chart_x, distance_marks=distance_marks)
+    environment.filters["description_html"] = description_html
+    return environment
+
+
+def render_html(report: Report) -> str:
+    t = report.text
+    template = _environment(report.language).get_template(REPORT_TEMPLATE)
+    return template.render(
+        report=report,
+        choices=report.choices,
+        outcome=report.outcome,
+        results=report.outcome.results[:REPORT_CLINICS],
+        guide=report.guide,
+        glossary=sorted(GLOSSARY, key=lambda entry: _sort_key(t.gettext(entry.term))),
+        criteria=applicable(report.choices.treatment),
+        questions=QUESTIONS_FOR_UNKNOWN,
+        t=t,
+        treatment_name=t.gettext(TREATMENT_LABELS[report.choices.treatment.value]),
+        treatment_explanation=t.gettext(TREATMENT_EXPLANATIONS[report.choices.treatment.value]),
+        diagnosis_name=t.gettext(DIAGNOSIS_LABELS[report.choices.diagnosis]) if report.choices.diagnosis else None,
+        situation_name=t.gettext(SITUATION_LABELS[report.choices.situation]) if report.choices.situation else None,
+        cost_items={key: t.gettext(name) for key, name in COST_ITEM_NAMES.items()},
+    )
+
+
+def _sort_key(word: str) -> str:
+    """Alphabetical in any of our languages: "Óvulo" files under O."""
+    return "".join(c for c in unicodedata.normalize("NFD", word.casefold()) if not unicodedata.combining(c))
+
+
+def render_email(language: str, template: str, **context: object) -> str:
+    """An email part (templates/email/…) in the patient's language."""
+    return _environment(language).get_template(template).render(**context)
+
+
+def file_name(report: Report) -> str:
+    """A neutral attachment name: nothing of the diagnosis or treatment in it."""
+    return f"clinicfinder-report-{report.made_on.isoformat()}.pdf"

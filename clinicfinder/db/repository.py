@@ -1,0 +1,208 @@
+"""Reads clinic facts for the matching core straight from the database.
+
+Plain SQL expressions, not ORM objects: loading the whole directory for the search index
+and the facts of the clinics a search returns are both on the patient's critical path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, scoped_session
+
+from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.matching.criteria import SURGICAL_SPERM_RETRIEVAL
+from clinicfinder.core.matching.facts import ClinicFacts, Fact, Offer, Outcomes
+from clinicfinder.core.matching.money import Money
+from clinicfinder.db.models import (
+    Accreditation,
+    Clinic,
+    ClinicLanguage,
+    DirectoryState,
+    MaleFactorFact,
+    OutcomeFigure,
+    TreatmentOffer,
+    sort_accreditations,
+)
+
+# Keeps every IN (...) list well under SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
+
+_CLINIC_COLUMNS = (
+    Clinic.id,
+    Clinic.name,
+    Clinic.city,
+    Clinic.region,
+    Clinic.country,
+    Clinic.latitude,
+    Clinic.longitude,
+    Clinic.status,
+    Clinic.listing_source,
+    Clinic.listing_as_of,
+    Clinic.address,
+    Clinic.postal_code,
+    Clinic.phone,
+    Clinic.email,
+    Clinic.website,
+    Clinic.description,
+)
+
+
+class ClinicRepository:
+    def __init__(self, session: Session | scoped_session[Any]) -> None:
+        self._session = session
+
+    def _execute(self, statement: Any) -> Any:
+        # Core, on the session's connection and transaction: these are plain selects, and the
+        # ORM's per-statement machinery would cost more than the queries themselves.
+        return self._session.connection().execute(statement)
+
+    def revision(self) -> int:
+        """Bumped by every change to the directory (see models.bump_directory_revision)."""
+        return int(self._execute(select(DirectoryState.revision)).scalar() or 0)
+
+    def load_all(self) -> list[ClinicFacts]:
+        """Every listed clinic with all its facts: the input of the search index."""
+        rows = self._execute(
+            select(*_CLINIC_COLUMNS).where(
+                Clinic.status != ClinicStatus.INACTIVE, Clinic.latitude.is_not(None), Clinic.longitude.is_not(None)
+            )
+        ).all()
+        return list(self._facts(rows, tuple(Treatment)).values())
+
+    def facts(self, clinic_ids: Sequence[str], treatment: Treatment) -> dict[str, ClinicFacts]:
+        """The facts of the given clinics, for one treatment."""
+        rows: list[Any] = []
+        for start in range(0, len(clinic_ids), CHUNK):
+            chunk = list(clinic_ids[start : start + CHUNK])
+            rows.extend(self._execute(select(*_CLINIC_COLUMNS).where(Clinic.id.in_(chunk))))
+        return self._facts(rows, (treatment,))
+
+    def get(self, clinic_id: str) -> ClinicFacts | None:
+        row = self._execute(select(*_CLINIC_COLUMNS).where(Clinic.id == clinic_id)).one_or_none()
+        if row is None:
+            return None
+        return self._facts([row], tuple(Treatment))[clinic_id]
+
+    def _facts(self, rows: Sequence[Any], treatments: tuple[Treatment, ...]) -> dict[str, ClinicFacts]:
+        ids = [row.id for row in rows]
+        outcomes = self._outcomes(ids)
+        accreditations = self._accreditations(ids)
+        offers = self._offers(ids, treatments)
+        male_factor = self._male_factor(ids) if SURGICAL_SPERM_RETRIEVAL & set(treatments) else {}
+        languages = self._languages(ids)
+        result = {}
+        for row in rows:
+            lab = accreditations.get(row.id, {})
+            result[row.id] = ClinicFacts(
+                id=row.id,
+                name=row.name,
+                city=row.city,
+                region=row.region,
+                country=row.country,
+                latitude=row.latitude,
+                longitude=row.longitude,
+                status=row.status,
+                listing_source=row.listing_source,
+                listing_as_of=row.listing_as_of,
+                address=row.address,
+                postal_code=row.postal_code,
+                phone=row.phone,
+                email=row.email,
+                website=row.website,
+                description=row.description,
+                outcomes=outcomes.get(row.id),
+                verified_lab_accreditation=lab.get("verified"),
+                accreditation_bodies=lab.get("bodies"),
+                sart_member=lab.get("sart"),
+                other_memberships=lab.get("societies"),
+                offers=offers.get(row.id, {}),
+                male_factor=male_factor.get(row.id, {}),
+                languages=languages.get(row.id),
+            )
+        return result
+
+    def _rows(self, statement_for: Any, ids: list[str]) -> Iterator[Any]:
+        for start in range(0, len(ids), CHUNK):
+            yield from self._execute(statement_for(ids[start : start + CHUNK]))
+
+    def _outcomes(self, ids: list[str]) -> dict[str, Outcomes]:
+        latest: dict[str, Outcomes] = {}
+        columns = (OutcomeFigure.clinic_id, OutcomeFigure.year, OutcomeFigure.total_cycles)
+        provenance = (OutcomeFigure.source, OutcomeFigure.as_of)
+        for row in self._rows(
+            lambda chunk: select(*columns, *provenance).where(OutcomeFigure.clinic_id.in_(chunk)), ids
+        ):
+            known = latest.get(row.clinic_id)
+            if known is None or row.year > known.year:
+                latest[row.clinic_id] = Outcomes(row.year, row.total_cycles, row.source, row.as_of)
+        return latest
+
+    def _accreditations(self, ids: list[str]) -> dict[str, dict[str, Fact[Any]]]:
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        columns = (Accreditation.clinic_id, Accreditation.kind, Accreditation.body, Accreditation.status)
+        provenance = (Accreditation.source, Accreditation.as_of)
+        for row in self._rows(
+            lambda chunk: select(*columns, *provenance).where(Accreditation.clinic_id.in_(chunk)), ids
+        ):
+            grouped[row.clinic_id].append(row)
+        return {clinic_id: _accreditation_facts(rows) for clinic_id, rows in grouped.items()}
+
+    def _offers(self, ids: list[str], treatments: tuple[Treatment, ...]) -> dict[str, dict[Treatment, Offer]]:
+        offers: dict[str, dict[Treatment, Offer]] = defaultdict(dict)
+        columns = (
+            TreatmentOffer.clinic_id,
+            TreatmentOffer.treatment,
+            TreatmentOffer.availability,
+            TreatmentOffer.price,
+            TreatmentOffer.currency,
+            TreatmentOffer.source,
+            TreatmentOffer.as_of,
+        )
+
+        def statement(chunk: list[str]) -> Any:
+            return select(*columns).where(
+                and_(TreatmentOffer.clinic_id.in_(chunk), TreatmentOffer.treatment.in_(treatments))
+            )
+
+        for row in self._rows(statement, ids):
+            price = None if row.price is None else Money(Decimal(row.price), row.currency)
+            offers[row.clinic_id][row.treatment] = Offer(row.availability, price, row.source, row.as_of)
+        return offers
+
+    def _male_factor(self, ids: list[str]) -> dict[str, dict[MaleFactorCapability, Fact[Availability]]]:
+        facts: dict[str, dict[MaleFactorCapability, Fact[Availability]]] = defaultdict(dict)
+        columns = (MaleFactorFact.clinic_id, MaleFactorFact.capability, MaleFactorFact.availability)
+        provenance = (MaleFactorFact.source, MaleFactorFact.as_of)
+        for row in self._rows(
+            lambda chunk: select(*columns, *provenance).where(MaleFactorFact.clinic_id.in_(chunk)), ids
+        ):
+            facts[row.clinic_id][row.capability] = Fact(row.availability, row.source, row.as_of)
+        return facts
+
+    def _languages(self, ids: list[str]) -> dict[str, Fact[tuple[str, ...]]]:
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        columns = (ClinicLanguage.clinic_id, ClinicLanguage.language, ClinicLanguage.source, ClinicLanguage.as_of)
+        for row in self._rows(lambda chunk: select(*columns).where(ClinicLanguage.clinic_id.in_(chunk)), ids):
+            grouped[row.clinic_id].append(row)
+        return {
+            clinic_id: Fact(tuple(sorted(row.language for row in rows)), rows[0].source, rows[0].as_of)
+            for clinic_id, rows in grouped.items()
+        }
+
+
+def _accreditation_facts(rows: Iterable[Any]) -> dict[str, Fact[Any]]:
+    facts: dict[str, Fact[Any]] = {}
+    grouped = sort_accreditations(rows)
+    for key, row in (("verified", grouped.verified), ("sart", grouped.sart)):
+        if row is not None:
+            facts[key] = Fact(row.status, row.source, row.as_of)
+    for key, group in (("bodies", grouped.bodies), ("societies", grouped.societies)):
+        held = [row for row in group if row.status is AccreditationStatus.YES]
+        if held:
+            facts[key] = Fact(tuple(sorted(row.body for row in held)), held[0].source, held[0].as_of)
+    return facts

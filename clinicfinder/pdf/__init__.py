@@ -1,0 +1,1 @@
+"""Adapters around WeasyPrint: the PDF renderer and the fetcher that lets it load only bundled assets."""

@@ -1,0 +1,94 @@
+"""HTML → a tagged PDF/UA-1 file with WeasyPrint, in child processes that come and go."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from io import BytesIO
+
+from weasyprint import HTML
+
+from clinicfinder.core.report.builder import Report, render_html
+from clinicfinder.pdf.fetcher import AssetFetcher
+
+
+def render_pdf_here(html: str) -> bytes:
+    """A tagged PDF/UA-1 file, made in this process; the HTML may load nothing but the bundled assets."""
+    output = BytesIO()
+    HTML(string=html, url_fetcher=AssetFetcher()).write_pdf(output, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    return output.getvalue()
+
+
+class Renderer:
+    """Makes PDFs in child processes that are replaced every `tasks_per_child` reports.
+
+    WeasyPrint keeps about a third of a megabyte per document it lays out (fonts, Pango), so a
+    long-lived worker would grow without end; children that come and go keep it flat. The
+    children also let a worker's threads use every core: layout is CPU-bound Python.
+    `processes=0` renders in the calling process.
+    """
+
+    def __init__(self, processes: int = 2, tasks_per_child: int = 50) -> None:
+        self.processes, self.tasks_per_child = processes, tasks_per_child
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def configure(self, processes: int, tasks_per_child: int) -> None:
+        if (processes, tasks_per_child) != (self.processes, self.tasks_per_child):
+            self.shutdown()
+            self.processes, self.tasks_per_child = processes, tasks_per_child
+
+    def render(self, html: str) -> bytes:
+        if self.processes == 0:
+            return render_pdf_here(html)
+        pool = self._current_pool()
+        try:
+            return pool.submit(render_pdf_here, html).result()
+        except BrokenProcessPool:
+            # A child died (killed, out of memory): start afresh next time; this job is retried.
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            raise
+
+    def _current_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: the parent has threads and open database connections.
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                                 max_tasks_per_child=self.tasks_per_child,
+                                                 initializer=_end_with_parent, initargs=(os.getpid(),))  # fmt: skip
+            return self._pool
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a render child: exit when the process that started it is gone (killed, or stopped by SIGTERM
+    without shutting its pool down), so no child outlives its web or worker process."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+renderer = Renderer()
+
+
+def render_pdf(html: str) -> bytes:
+    return renderer.render(html)
+
+
+def make_report_pdf(report: Report) -> bytes:
+    return render_pdf(render_html(report))

@@ -1,0 +1,536 @@
+"""Emailed reports, from the patient's request to the sent PDF — and nothing kept afterwards.
+
+The `report_requests` row is the job: the web request writes it and enqueues its id; the
+worker claims it with one conditional UPDATE (so two workers never make the same report),
+renders the PDF into REPORTS_DIR, sends it, and marks `sent_at`. A failed attempt is
+rescheduled with backoff; a claim older than the lease means the worker died, and the
+periodic sweep hands the job out again. The queue can lose nothing that matters: the sweep
+re-enqueues from the table.
+
+Double opt-in: the first email only asks the address's owner to confirm; the report (with
+the health answers in it) goes out only after that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import smtplib
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_mail import Attachment, Message
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from clinicfinder.core.domain import Treatment
+from clinicfinder.core.matching.engine import SearchQuery
+from clinicfinder.core.matching.money import Money
+from clinicfinder.core.report.builder import (
+    REPORT_CLINICS,
+    Report,
+    ReportChoices,
+    file_name,
+)
+from clinicfinder.core.report.builder import render_email as render_email_template
+from clinicfinder.db.models import ReportRequest, ReportStatus
+from clinicfinder.extensions import db, mail, queue
+from clinicfinder.pdf.renderer import make_report_pdf
+
+log = logging.getLogger(__name__)
+
+CONFIRM_SALT = "report-confirm"
+ERASE_SALT = "report-erase"
+# Backoff between attempts: 30 s, 1 min, 2 min … capped at an hour.
+BACKOFF_CAP = timedelta(hours=1)
+# Errors worth another try: the relay is down, slow, or refused for now. Anything else is a bug.
+TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+def normalise_address(address: str) -> str:
+    """One spelling per mailbox, for rate limiting: case, +tags and Gmail's dots don't make a new one."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def address_hash(address: str) -> str:
+    """A keyed hash: without SECRET_KEY nobody can test an address against the table."""
+    key = hashlib.sha256(b"recipient-hash:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return hmac.new(key, normalise_address(address).encode(), hashlib.sha256).hexdigest()
+
+
+def requests_for_address(address: str, within: timedelta = timedelta(days=1)) -> int:
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ReportRequest)
+            .where(ReportRequest.recipient_hash == address_hash(address), ReportRequest.created_at > now() - within)
+        )
+        or 0
+    )
+
+
+# --- links in the emails ---------------------------------------------------------------------
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def confirm_token(report_id: str) -> str:
+    return _serializer(CONFIRM_SALT).dumps(report_id)
+
+
+def erase_token(report_id: str) -> str:
+    return _serializer(ERASE_SALT).dumps(report_id)
+
+
+def _read_token(token: str, salt: str, max_age: timedelta) -> str | None:
+    try:
+        value = _serializer(salt).loads(token, max_age=int(max_age.total_seconds()))
+    except BadSignature:  # also SignatureExpired
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _link(endpoint_path: str, token: str) -> str:
+    # PUBLIC_URL, not the request's host: the worker has no request, and a Host header can lie.
+    return f"{current_app.config['PUBLIC_URL']}{endpoint_path}?t={token}"
+
+
+# --- the web side ----------------------------------------------------------------------------
+
+
+def snapshot(answers: dict[str, Any], place_label: str) -> dict[str, Any]:
+    """The least of the journey's answers that makes the report; the place as worded for the patient."""
+    from clinicfinder.services import journey
+
+    return {
+        "place": {key: answers["place"][key] for key in ("latitude", "longitude")},
+        "place_label": place_label,
+        "radius_km": journey.radius_km(answers),
+        "unit": answers.get("unit", "km"),
+        "treatment": answers["treatment"],
+        "diagnosis": answers.get("diagnosis"),
+        "situation": answers.get("situation"),
+        "budget": answers.get("budget"),
+        "currency": answers["currency"],
+        "include_unpriced": answers.get("include_unpriced", True),
+    }
+
+
+def request_report(answers: dict[str, Any], language: str, recipient: str) -> ReportRequest | None:
+    """Record an emailed report and queue its first email; None when the address has had enough today.
+
+    The caller answers the same either way, so a stranger can't learn whether an address was used.
+    """
+    config = current_app.config
+    if requests_for_address(recipient) >= config["REPORT_LIMIT_PER_ADDRESS"]:
+        return None
+    created = now()
+    double_opt_in = config["REPORT_DOUBLE_OPT_IN"]
+    row = ReportRequest(
+        id=str(uuid.uuid4()),
+        status=ReportStatus.AWAITING_CONFIRMATION if double_opt_in else ReportStatus.QUEUED,
+        locale=language,
+        answers=answers,
+        recipient=recipient,
+        recipient_hash=address_hash(recipient),
+        attempts=0,
+        created_at=created,
+        confirm_by=created + timedelta(hours=config["REPORT_CONFIRM_HOURS"]),
+        confirmed_at=None if double_opt_in else created,
+        next_attempt_at=created,
+        expires_at=created + timedelta(days=config["REPORT_RETENTION_DAYS"]),
+    )
+    db.session.add(row)
+    db.session.commit()
+    _enqueue(row)
+    return row
+
+
+def confirm(token: str) -> ReportRequest | None:
+    """Use a confirmation link once: the report is queued; a second use changes nothing."""
+    report_id = _read_token(token, CONFIRM_SALT, timedelta(hours=current_app.config["REPORT_CONFIRM_HOURS"]))
+    row = db.session.get(ReportRequest, report_id) if report_id else None
+    if row is None:
+        return None
+    if row.status is not ReportStatus.AWAITING_CONFIRMATION:
+        return row  # already confirmed (or expired): the status page says which
+    if row.confirm_by < now():
+        return None
+    claimed = db.session.execute(
+        sa.update(ReportRequest)
+        .where(ReportRequest.id == row.id, ReportRequest.status == ReportStatus.AWAITING_CONFIRMATION)
+        .values(
+            status=ReportStatus.QUEUED,
+            confirmed_at=now(),
+            next_attempt_at=now(),
+            attempts=0,
+            claimed_at=None,
+            last_error=None,
+        )
+    )
+    db.session.commit()
+    db.session.refresh(row)
+    if getattr(claimed, "rowcount", 0):
+        _enqueue(row)
+    return row
+
+
+def confirmation_pending(token: str) -> ReportRequest | None:
+    """The request a confirmation link points at, without using the link (for the confirm page)."""
+    report_id = _read_token(token, CONFIRM_SALT, timedelta(hours=current_app.config["REPORT_CONFIRM_HOURS"]))
+    return db.session.get(ReportRequest, report_id) if report_id else None
+
+
+def erase(token: str) -> bool:
+    """The email's "delete everything" link: the request, its answers, address and PDF, at once."""
+    report_id = _read_token(token, ERASE_SALT, timedelta(days=max(current_app.config["REPORT_RETENTION_DAYS"], 1)))
+    if report_id is None:
+        return False
+    _delete_requests([report_id])
+    return True
+
+
+def report_status(report_id: str) -> ReportRequest | None:
+    try:
+        uuid.UUID(report_id)
+    except ValueError:
+        return None
+    return db.session.get(ReportRequest, report_id)
+
+
+def _enqueue(row: ReportRequest, delay: float | None = None) -> None:
+    """Hand the id to the queue. If the queue is unreachable the row still waits: the sweep finds it."""
+    task = "send_confirmation" if row.status is ReportStatus.AWAITING_CONFIRMATION else "deliver_report"
+    try:
+        queue.enqueue(task, row.id, delay)
+    except Exception:  # the queue's storage is down: log without the id's owner, keep going
+        log.warning("could not enqueue a report job; the periodic sweep will pick it up", exc_info=True)
+
+
+# --- the worker side -------------------------------------------------------------------------
+
+
+def _claim(report_id: str, *conditions: Any, **values: Any) -> str | None:
+    """Take the job if nobody else holds it: one conditional UPDATE, safe across processes and hosts.
+
+    Returns the claim's token; every later write names it, so a worker that lost the job since
+    (its lease ran out, or the patient erased the request) changes nothing and sends nothing.
+    """
+    token = str(uuid.uuid4())
+    result = db.session.execute(
+        sa.update(ReportRequest)
+        .where(ReportRequest.id == report_id, ReportRequest.attempts < current_app.config["REPORT_MAX_ATTEMPTS"],
+               *conditions)
+        .values(claim_token=token, claimed_at=now(), attempts=ReportRequest.attempts + 1, **values)
+    )  # fmt: skip
+    db.session.commit()
+    return token if getattr(result, "rowcount", 0) else None
+
+
+def _if_still_ours(report_id: str, token: str, **values: Any) -> bool:
+    result = db.session.execute(
+        sa.update(ReportRequest)
+        .where(ReportRequest.id == report_id, ReportRequest.claim_token == token)
+        .values(**values)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["REPORT_LEASE_SECONDS"])
+
+
+def _free_or_stale() -> Any:
+    return sa.or_(ReportRequest.claimed_at.is_(None), ReportRequest.claimed_at < now() - _lease())
+
+
+def _due() -> Any:
+    # A second of slack: Huey's timer and ours are set a moment apart.
+    return sa.or_(
+        ReportRequest.next_attempt_at.is_(None), ReportRequest.next_attempt_at <= now() + timedelta(seconds=1)
+    )
+
+
+def send_confirmation(report_id: str) -> None:
+    token = _claim(
+        report_id,
+        ReportRequest.status == ReportStatus.AWAITING_CONFIRMATION,
+        ReportRequest.confirmation_sent_at.is_(None),
+        ReportRequest.confirm_by > now(),  # never send a link that is already dead
+        _due(),
+        _free_or_stale(),
+    )
+    if token is None:
+        return
+    row = db.session.get(ReportRequest, report_id)
+    if row is None or row.recipient is None:
+        return  # erased between the claim and now
+    try:
+        links = {
+            "confirm_url": _link("/report/confirm", confirm_token(row.id)),
+            "erase_url": _link("/report/erase", erase_token(row.id)),
+            "hours": current_app.config["REPORT_CONFIRM_HOURS"],
+        }
+        message = Message(
+            subject=render_email_template(row.locale, "email/confirm_subject.txt", **links).strip(),
+            recipients=[row.recipient],
+            body=render_email_template(row.locale, "email/confirm.txt", **links),
+            html=render_email_template(row.locale, "email/confirm.html", **links),
+            extra_headers={"Auto-Submitted": "auto-generated"},
+        )
+        if not _if_still_ours(report_id, token, claimed_at=now()):  # renew the lease, or stop: erased
+            return
+        mail.send(message)
+    except Exception as error:  # a bug fails visibly and is retried like an outage, then gives up
+        _attempt_failed(row, token, error)
+        return
+    _if_still_ours(report_id, token, confirmation_sent_at=now(), claimed_at=None, claim_token=None, last_error=None,
+                   attempts=0, next_attempt_at=None)  # fmt: skip
+
+
+def deliver_report(report_id: str) -> None:
+    token = _claim(
+        report_id,
+        ReportRequest.sent_at.is_(None),
+        sa.or_(
+            sa.and_(ReportRequest.status == ReportStatus.QUEUED, _due()),
+            # A worker that claimed it and then died (killed, out of memory, host lost).
+            sa.and_(ReportRequest.status == ReportStatus.MAKING, ReportRequest.claimed_at < now() - _lease()),
+        ),
+        status=ReportStatus.MAKING,
+    )
+    if token is None:
+        return
+    row = db.session.get(ReportRequest, report_id)
+    if row is None or row.recipient is None or row.answers is None:
+        return  # erased between the claim and now
+    try:
+        report = report_from_snapshot(row.answers, row.locale, row.confirmed_at or row.created_at)
+        pdf = _stored_pdf(row.id, report)
+        erase_url = _link("/report/erase", erase_token(row.id))
+        message = Message(
+            subject=render_email_template(row.locale, "email/report_subject.txt").strip(),
+            recipients=[row.recipient],
+            body=render_email_template(row.locale, "email/report.txt", erase_url=erase_url),
+            html=render_email_template(row.locale, "email/report.html", erase_url=erase_url),
+            attachments=[Attachment(file_name(report), "application/pdf", pdf)],
+            extra_headers={"Auto-Submitted": "auto-generated"},
+        )
+        # The same id on every attempt: were a copy ever sent twice, mail systems could fold them.
+        message.msgId = f"<report-{row.id}@{_mail_domain()}>"
+        # Renew the lease just before sending, or stop: another worker has the job, or it was erased.
+        if not _if_still_ours(report_id, token, claimed_at=now()):
+            pdf_path(report_id).unlink(missing_ok=True)
+            return
+        mail.send(message)
+    except Exception as error:  # a bug fails visibly and is retried like an outage, then gives up
+        _attempt_failed(row, token, error)
+        return
+    # Sent: the answers, the address and our copy of the PDF have no reason to stay.
+    _if_still_ours(report_id, token, status=ReportStatus.SENT, sent_at=now(), claimed_at=None, claim_token=None,
+                   next_attempt_at=None, last_error=None, answers=None, recipient=None)  # fmt: skip
+    pdf_path(report_id).unlink(missing_ok=True)
+
+
+def _mail_domain() -> str:
+    sender = str(current_app.config["MAIL_DEFAULT_SENDER"])
+    return sender.rpartition("@")[2].rstrip(">").strip() or "clinicfinder.localhost"
+
+
+def is_permanent(error: BaseException) -> bool:
+    """A 5xx answer won't change on retry (unknown mailbox, message refused): give up at once."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def _attempt_failed(row: ReportRequest, token: str, error: BaseException) -> None:
+    described = describe_error(error)
+    if is_permanent(error) or row.attempts >= current_app.config["REPORT_MAX_ATTEMPTS"]:
+        if _if_still_ours(row.id, token, status=ReportStatus.FAILED, next_attempt_at=None, answers=None,
+                          recipient=None, claimed_at=None, claim_token=None, last_error=described):  # fmt: skip
+            log.warning("report job gave up after %s attempt(s): %s", row.attempts, described)
+        pdf_path(row.id).unlink(missing_ok=True)
+        return
+    delay = retry_delay(row.attempts, current_app.config["REPORT_RETRY_SECONDS"])
+    retry_status = ReportStatus.QUEUED if row.status is ReportStatus.MAKING else row.status
+    if _if_still_ours(row.id, token, status=retry_status, next_attempt_at=now() + delay, claimed_at=None,
+                      claim_token=None, last_error=described):  # fmt: skip
+        log.info(
+            "report job attempt %s failed (%s); next in %s s", row.attempts, described, round(delay.total_seconds())
+        )
+        db.session.refresh(row)
+        _enqueue(row, delay.total_seconds())
+
+
+def retry_delay(attempts: int, base_seconds: float) -> timedelta:
+    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def describe_error(error: BaseException) -> str:
+    """The error's kind and SMTP code: never its text, which can quote the recipient's address."""
+    code = getattr(error, "smtp_code", None)
+    return type(error).__name__ + (f" {code}" if code else "")
+
+
+def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime) -> Report:
+    from clinicfinder.services import search as services
+
+    budget = answers.get("budget")
+    currency = answers["currency"]
+    choices = ReportChoices(
+        place=answers["place_label"],
+        radius_km=answers.get("radius_km"),
+        unit=answers.get("unit", "km"),
+        treatment=Treatment(answers["treatment"]),
+        diagnosis=answers.get("diagnosis"),
+        situation=answers.get("situation"),
+        budget=None if budget is None else Money(Decimal(budget), currency),
+        currency=currency,
+        include_unpriced=answers.get("include_unpriced", True),
+    )
+    query = SearchQuery(
+        latitude=answers["place"]["latitude"],
+        longitude=answers["place"]["longitude"],
+        radius_km=choices.radius_km,
+        treatment=choices.treatment,
+        budget=choices.budget,
+        currency=currency,
+        include_unpriced=choices.include_unpriced,
+        language=language,
+        distance_unit=choices.unit,
+        limit=REPORT_CLINICS,
+    )
+    outcome = services.search_clinics(query)
+    return Report(language=language, made_on=made_at.date(), choices=choices, outcome=outcome)
+
+
+def download_report(answers: dict[str, Any], language: str, place_label: str) -> tuple[bytes, str]:
+    """The PDF made at once for the browser: nothing stored, nothing queued."""
+    report = report_from_snapshot(snapshot(answers, place_label), language, now())
+    return make_report_pdf(report), file_name(report)
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def pdf_path(report_id: str) -> Path:
+    return Path(current_app.config["REPORTS_DIR"]) / f"{uuid.UUID(report_id)}.pdf"
+
+
+def _stored_pdf(report_id: str, report: Report) -> bytes:
+    """Render once; a retry after an SMTP failure sends the same file."""
+    path = pdf_path(report_id)
+    if path.is_file():
+        return path.read_bytes()
+    pdf = make_report_pdf(report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    # Only the app's user may read a health report on disk.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pdf)
+    partial.replace(path)  # a crash never leaves half a PDF under the final name
+    return pdf
+
+
+# --- housekeeping ----------------------------------------------------------------------------
+
+
+def sweep() -> int:
+    """Re-enqueue jobs the queue lost or a dead worker left; returns how many."""
+    _give_up_on_exhausted()
+    overdue = now() - timedelta(seconds=60)  # a job enqueued a moment ago is still in the queue
+    rows = db.session.scalars(
+        sa.select(ReportRequest).where(
+            sa.or_(
+                sa.and_(ReportRequest.status == ReportStatus.AWAITING_CONFIRMATION,
+                        ReportRequest.confirmation_sent_at.is_(None), ReportRequest.next_attempt_at < overdue,
+                        ReportRequest.confirm_by > now()),
+                sa.and_(ReportRequest.status == ReportStatus.QUEUED, ReportRequest.next_attempt_at < overdue),
+                sa.and_(ReportRequest.status == ReportStatus.MAKING, ReportRequest.claimed_at < now() - _lease()),
+            )
+        )
+    ).all()  # fmt: skip
+    for row in rows:
+        _enqueue(row)
+    return len(rows)
+
+
+def _give_up_on_exhausted() -> None:
+    """Jobs whose every attempt ended in a crash (no worker lived to record the failure)."""
+    db.session.execute(
+        sa.update(ReportRequest)
+        .where(
+            ReportRequest.attempts >= current_app.config["REPORT_MAX_ATTEMPTS"],
+            ReportRequest.status.in_([ReportStatus.AWAITING_CONFIRMATION, ReportStatus.QUEUED, ReportStatus.MAKING]),
+            ReportRequest.sent_at.is_(None),
+            ReportRequest.confirmation_sent_at.is_(None) | (ReportRequest.status != ReportStatus.AWAITING_CONFIRMATION),
+            _free_or_stale(),
+        )
+        .values(status=ReportStatus.FAILED, answers=None, recipient=None, claimed_at=None, claim_token=None,
+                next_attempt_at=None, last_error="gave up: no attempt finished")
+    )  # fmt: skip
+    db.session.commit()
+
+
+def purge() -> dict[str, int]:
+    """Delete what has outlived its purpose: unconfirmed answers, old rows, stray PDFs."""
+    expired = db.session.execute(
+        sa.update(ReportRequest)
+        .where(ReportRequest.status == ReportStatus.AWAITING_CONFIRMATION, ReportRequest.confirm_by < now())
+        .values(status=ReportStatus.EXPIRED, answers=None, recipient=None, claimed_at=None)
+    )
+    db.session.commit()
+    old = list(db.session.scalars(sa.select(ReportRequest.id).where(ReportRequest.expires_at < now())))
+    _delete_requests(old)
+    files = _purge_files()
+    return {"expired": int(getattr(expired, "rowcount", 0) or 0), "deleted": len(old), "files": files}
+
+
+def _delete_requests(report_ids: list[str]) -> None:
+    if not report_ids:
+        return
+    db.session.execute(sa.delete(ReportRequest).where(ReportRequest.id.in_(report_ids)))
+    db.session.commit()
+    for report_id in report_ids:
+        pdf_path(report_id).unlink(missing_ok=True)
+
+
+def _purge_files() -> int:
+    """PDFs with no live job behind them (sent, erased, failed, or left by a crash)."""
+    folder = Path(current_app.config["REPORTS_DIR"])
+    if not folder.is_dir():
+        return 0
+    live = set(
+        db.session.scalars(
+            sa.select(ReportRequest.id).where(ReportRequest.status.in_([ReportStatus.QUEUED, ReportStatus.MAKING]))
+        )
+    )
+    removed = 0
+    for path in [*folder.glob("*.pdf"), *folder.glob("*.part")]:
+        if path.stem not in live:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,130 @@
+"""The patient's answers between steps: stored server-side, found through an id in the cookie.
+
+Nothing of the answers goes into the (signed, but readable) session cookie or a URL: the
+cookie carries a random id, the database row carries the answers, and the row expires after
+an idle hour.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import flash, g, session
+from flask_babel import gettext as _
+from sqlalchemy import delete
+
+from clinicfinder.core.domain import Treatment
+from clinicfinder.core.i18n import KM_PER_MILE
+from clinicfinder.core.matching.engine import SearchQuery
+from clinicfinder.core.matching.money import Money
+from clinicfinder.db.models import JourneyAnswers
+from clinicfinder.extensions import db
+
+SESSION_KEY = "journey"
+IDLE_LIFETIME = timedelta(hours=1)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _row() -> JourneyAnswers | None:
+    journey_id = session.get(SESSION_KEY)
+    if not isinstance(journey_id, str):
+        return None
+    row = db.session.get(JourneyAnswers, journey_id)
+    # The session's identity map holds rows weakly: keeping this one for the request saves a second
+    # query when a view and its template helper both load the answers.
+    g.journey_row = row
+    if row is None or row.expires_at < _now():
+        return None
+    return row
+
+
+def load() -> dict[str, Any]:
+    row = _row()
+    if row is None and isinstance(session.get(SESSION_KEY), str):
+        # The cookie still points at answers that have expired (or been purged): say so once.
+        session.pop(SESSION_KEY)
+        flash(_("Your answers were erased after an hour without activity. Please answer again."), "error")
+    return dict(row.answers) if row is not None else {}
+
+
+def update(**changes: Any) -> dict[str, Any]:
+    """Merge `changes` into the stored answers (None removes a key) and return them."""
+    row = _row()
+    if row is None:
+        row = JourneyAnswers(id=secrets.token_urlsafe(32), answers={})
+        db.session.add(row)
+        session[SESSION_KEY] = row.id
+    answers = dict(row.answers)
+    for key, value in changes.items():
+        if value is None:
+            answers.pop(key, None)
+        else:
+            answers[key] = value
+    row.answers = answers
+    row.expires_at = _now() + IDLE_LIFETIME
+    db.session.commit()
+    return answers
+
+
+def forget() -> None:
+    journey_id = session.pop(SESSION_KEY, None)
+    if isinstance(journey_id, str):  # expired or not: erase now, not at the next purge
+        db.session.execute(delete(JourneyAnswers).where(JourneyAnswers.id == journey_id))
+        db.session.commit()
+
+
+def purge_expired() -> int:
+    """Delete every answer set whose idle time ran out; returns how many."""
+    result = db.session.execute(delete(JourneyAnswers).where(JourneyAnswers.expires_at < _now()))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def first_missing_step(answers: dict[str, Any]) -> str | None:
+    if "place" not in answers:
+        return "where"
+    if "treatment" not in answers:
+        return "treatment"
+    if "currency" not in answers:
+        return "budget"
+    return None
+
+
+def _km_per_unit(answers: dict[str, Any]) -> float:
+    return KM_PER_MILE if answers.get("unit") == "mi" else 1.0
+
+
+def radius_km(answers: dict[str, Any]) -> float | None:
+    radius = answers.get("radius", "50")
+    if radius == "anywhere":
+        return None
+    return float(radius) * _km_per_unit(answers)
+
+
+def radius_in_unit(kilometres: float, answers: dict[str, Any]) -> str:
+    """A radius in km as the answers store it: whole units of the patient's own unit."""
+    return str(round(kilometres / _km_per_unit(answers)))
+
+
+def search_query(answers: dict[str, Any], language: str) -> SearchQuery:
+    place = answers["place"]
+    budget = answers.get("budget")
+    currency = answers["currency"]
+    return SearchQuery(
+        latitude=place["latitude"],
+        longitude=place["longitude"],
+        radius_km=radius_km(answers),
+        treatment=Treatment(answers["treatment"]),
+        budget=None if budget is None else Money(Decimal(budget), currency),
+        currency=currency,
+        include_unpriced=answers.get("include_unpriced", True),
+        language=language,
+        distance_unit=answers.get("unit", "km"),
+        limit=20,
+    )

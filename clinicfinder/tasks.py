@@ -1,0 +1,45 @@
+"""Every background job, registered by name on the app's queue (see `jobs.JobQueue`).
+
+The web process and the worker run the same registration, so a job queued by one is known to
+the other. A job takes an id, never an object or personal data, and runs in an app context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from huey import crontab
+
+from clinicfinder.extensions import queue
+from clinicfinder.services import delivery, journey
+
+SEND_CONFIRMATION = "send_confirmation"
+DELIVER_REPORT = "deliver_report"
+
+
+def register_tasks(app: Flask) -> None:
+    def in_app(function: Callable[..., None]) -> Callable[..., None]:
+        def run(*args: str) -> None:
+            with app.app_context():
+                function(*args)
+
+        run.__name__ = function.__name__
+        return run
+
+    queue.task(SEND_CONFIRMATION, in_app(delivery.send_confirmation))
+    queue.task(DELIVER_REPORT, in_app(delivery.deliver_report))
+    queue.periodic("worker_heartbeat", crontab(minute="*"), queue.beat)
+    # Hand out again what a dead worker or a lost message left, and delete what has expired.
+    queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))
+    # Patients' answers live an idle hour at most (see services/journey.py).
+    queue.periodic("purge_expired_answers", crontab(minute="*/10"), in_app(purge_expired_answers))
+
+
+def sweep_and_purge_reports() -> None:
+    delivery.sweep()
+    delivery.purge()
+
+
+def purge_expired_answers() -> None:
+    journey.purge_expired()

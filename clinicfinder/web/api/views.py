@@ -1,0 +1,127 @@
+"""`/api/v1`: thin adapters from query strings to the geocoder and the matching core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from clinicfinder.core.domain import Treatment
+from clinicfinder.core.geo import GeocodeError
+from clinicfinder.core.matching.criteria import Context, evaluate
+from clinicfinder.core.matching.engine import SearchQuery
+from clinicfinder.core.matching.money import Money
+from clinicfinder.services import search as services
+from clinicfinder.web.api import serialize
+from clinicfinder.web.api.openapi import openapi_document
+from clinicfinder.web.api.schemas import ApiError, ClinicParams, GeocodeParams, SearchParams
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.errorhandler(ApiError)
+def api_error(error: ApiError) -> tuple[Response, int]:
+    return jsonify(error.to_json()), error.status
+
+
+@blueprint.after_request
+def no_store(response: Response) -> Response:
+    # Searches carry health answers: never keep them in a shared or browser cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/geocode")
+def geocode() -> dict[str, Any]:
+    params = GeocodeParams.parse(request.args)
+    try:
+        result = services.geocode(params.q)
+    except GeocodeError as error:
+        raise ApiError("q", error.message, suggestions=list(error.suggestions)) from None
+    return {
+        "query": result.query,
+        "ambiguous": result.ambiguous,
+        "candidates": [serialize.place(place) for place in result.candidates],
+        "attribution": services.services().geocoder_attribution,
+    }
+
+
+@blueprint.get("/clinics/search")
+def search() -> dict[str, Any]:
+    params = SearchParams.parse(request.args)
+    origin = None
+    if params.location is not None:
+        try:
+            result = services.geocode(params.location)
+        except GeocodeError as error:
+            raise ApiError("location", error.message, suggestions=list(error.suggestions)) from None
+        if result.ambiguous:
+            raise ApiError(
+                "location",
+                f"{params.location!r} matches several places; choose one and send its lat and lon.",
+                code="ambiguous",
+                candidates=[serialize.place(place) for place in result.candidates],
+            )
+        origin = result.best
+    latitude = origin.latitude if origin else params.latitude
+    longitude = origin.longitude if origin else params.longitude
+    assert latitude is not None and longitude is not None  # guaranteed by SearchParams
+    query = SearchQuery(
+        latitude=latitude,
+        longitude=longitude,
+        radius_km=params.radius_km,
+        treatment=params.treatment,
+        budget=None if params.budget is None else Money(params.budget, params.currency),
+        currency=params.currency,
+        include_unpriced=params.include_unpriced,
+        include_unconfirmed=params.include_unconfirmed,
+        language=params.language,
+        limit=params.limit,
+    )
+    outcome = services.search_clinics(query)
+    matcher = services.services().matcher
+    return {
+        "query": {
+            "location": None if origin is None else serialize.place(origin),
+            "latitude": latitude,
+            "longitude": longitude,
+            "radius_km": params.radius_km,
+            "treatment": params.treatment.value,
+            "budget": serialize.money(query.budget),
+            "currency": params.currency,
+            "include_unpriced": params.include_unpriced,
+            "include_unconfirmed": params.include_unconfirmed,
+            "language": params.language,
+            "limit": params.limit,
+        },
+        "total": outcome.total,
+        "considered": outcome.considered,
+        "excluded": {reason.value: count for reason, count in sorted(outcome.excluded.items())},
+        "results": [serialize.ranked(item) for item in outcome.results],
+        "fewer_than_three": None
+        if not outcome.fewer_than_enough
+        else {
+            "explanation": outcome.explanation,
+            "suggestions": [serialize.suggestion(item) for item in outcome.suggestions],
+        },
+        "exchange_rates": {"as_of": matcher.rates.as_of.isoformat(), "source": matcher.rates.source},
+    }
+
+
+@blueprint.get("/clinics/<clinic_id>")
+def clinic(clinic_id: str) -> dict[str, Any]:
+    treatment = ClinicParams.parse(request.args).treatment
+    facts = services.clinic_facts(clinic_id)
+    if facts is None:
+        raise ApiError("clinic_id", f"No clinic has the id {clinic_id!r}.", status=404)
+    matcher = services.services().matcher
+    context = Context(treatment or Treatment.IVF, "en", matcher.today())
+    criteria = evaluate(facts, matcher.policy, context)
+    if treatment is None:
+        criteria = tuple(item for item in criteria if item.gate)  # the rest depend on the treatment
+    return serialize.clinic_detail(facts, criteria)
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> dict[str, Any]:
+    return openapi_document()

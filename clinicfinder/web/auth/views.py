@@ -1,0 +1,103 @@
+"""Log in, log out, set a password from an emailed link, ask for a reset. Thin: forms in, accounts.py does the rest."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response
+
+from clinicfinder.db.models import TokenPurpose, utcnow
+from clinicfinder.extensions import db, limiter
+from clinicfinder.services import accounts
+from clinicfinder.web.admin.access import expired_form, no_store, public_view
+from clinicfinder.web.auth import emails, sessions
+from clinicfinder.web.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
+
+blueprint = Blueprint("auth", __name__, url_prefix="/account")
+blueprint.record_once(lambda state: sessions.init_app(state.app))  # type: ignore[arg-type]
+blueprint.register_error_handler(CSRFError, expired_form)
+blueprint.after_request(no_store)
+
+LOGIN_FAILED = "Email or password is wrong, or the account is locked. Please try again in a few minutes."
+
+
+def login_rate_limit() -> str:
+    # Per address, on top of the per-account lock in accounts.authenticate.
+    return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per day"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect after login is a phishing aid."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or urlsplit(target).netloc:
+        return url_for("admin.home")
+    return target
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@public_view
+@limiter.limit(login_rate_limit, methods=["POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(db.session, form.email.data, form.password.data, utcnow())
+        if user is not None:
+            sessions.begin(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = [LOGIN_FAILED]
+    return render_template("auth/login.html", form=form)
+
+
+@blueprint.route("/logout", methods=["POST"])
+@public_view
+def logout() -> Response:
+    sessions.end(current_user if current_user.is_authenticated else None)
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@public_view
+@limiter.limit(login_rate_limit, methods=["POST"])
+def set_password() -> ResponseReturnValue:
+    # The token travels in the query string: the access log strips those (see register_logging).
+    form = SetPasswordForm()
+    token = form.token.data if request.method == "POST" else request.args.get("token", "")
+    row = accounts.valid_token(db.session, token or "", utcnow())
+    if row is None:
+        return render_template("auth/link_expired.html"), 410
+    form.token.data = token
+    if form.validate_on_submit():
+        user = accounts.set_password_with_token(db.session, token, form.password.data, utcnow())
+        if user is not None:
+            sessions.end(None)
+            flash("Your password is set. Please log in.", "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, email=row.user.email, purpose=row.purpose)
+
+
+@blueprint.route("/reset", methods=["GET", "POST"])
+@public_view
+@limiter.limit(login_rate_limit, methods=["POST"])
+def request_reset() -> ResponseReturnValue:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        issued = accounts.request_reset(db.session, form.email.data, utcnow())
+        if issued is not None:
+            user, token = issued
+            link = account_link(token)
+            emails.send_link_after_responding(user.email, TokenPurpose.PASSWORD_RESET, link, hours_valid=1)
+        # The same answer, as fast, whether or not the account exists.
+        flash("If that address has an account, we have sent it a link to choose a new password.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)
+
+
+def account_link(token: str) -> str:
+    """The absolute link for an email, on PUBLIC_URL (the web server's own host may not be reachable)."""
+    return str(current_app.config["PUBLIC_URL"]) + url_for("auth.set_password", token=token)

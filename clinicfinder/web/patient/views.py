@@ -1,0 +1,274 @@
+"""The patient's three steps and the results: parse a form, call one service, render."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.wrappers import Response as BaseResponse
+
+from clinicfinder.core import charts
+from clinicfinder.core.descriptions import description_html
+from clinicfinder.core.domain import ClinicStatus
+from clinicfinder.core.geo import GeocodeError, Place
+from clinicfinder.core.i18n import text_for
+from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
+from clinicfinder.db.models import Clinic
+from clinicfinder.extensions import db
+from clinicfinder.services import journey
+from clinicfinder.services import search as services
+from clinicfinder.web.language import current_language
+from clinicfinder.web.patient.forms import (
+    DIAGNOSIS_CHOICES,
+    RADIUS_CHOICES,
+    SITUATION_CHOICES,
+    TREATMENT_CHOICES,
+    TREATMENT_EXPLANATIONS,
+    AdjustForm,
+    BudgetForm,
+    ForgetForm,
+    PlaceForm,
+    ReportDownloadForm,
+    ReportEmailForm,
+    TreatmentForm,
+    WhereForm,
+)
+
+blueprint = Blueprint("patient", __name__)
+blueprint.add_app_template_global(charts.chart_x, "chart_x")
+blueprint.add_app_template_global(charts.distance_marks, "distance_marks")
+blueprint.add_app_template_filter(description_html, "description_html")
+
+DEFAULT_UNIT = {"en": "mi", "es": "km"}
+DEFAULT_CURRENCY = {"en": "USD", "es": "EUR"}
+
+
+@blueprint.after_request
+def never_cache_answers(response: Response) -> Response:
+    # These pages show health answers: no browser or proxy may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/")
+def landing() -> str:
+    open_clinics = db.session.scalar(select(func.count()).select_from(Clinic).where(Clinic.status == ClinicStatus.OPEN))
+    return render_template("patient/landing.html", open_clinics=open_clinics or 0)
+
+
+def _place_json(place: Place) -> dict[str, Any]:
+    return {
+        "label": place.label,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "country": place.country,
+        "country_name": place.country_name,
+    }
+
+
+def place_label(place: dict[str, Any]) -> str:
+    """A stored place as the page's language writes it: the gazetteer names countries in English."""
+    if place.get("device"):
+        return str(_("Your location"))
+    label = str(place["label"])
+    english = place.get("country_name")
+    country = text_for(current_language()).country(place.get("country"))
+    if english and country and label.endswith(english):
+        return label[: -len(english)] + country
+    return label
+
+
+def _show_step(template: str, form: FlaskForm, name: str, **context: Any) -> str | BaseResponse:
+    """Render a step; a rejected answer is kept server-side and shown after a redirect.
+
+    Post/redirect/get for errors too: the browser's Back button then never meets a
+    "confirm form resubmission" page, and what the patient typed is shown again.
+    """
+    if request.method == "POST":  # only reached when the answer was rejected
+        fields = {field.name for field in form if field.type != "CSRFTokenField"}
+        typed = {name: value[:500] for name, value in request.form.items() if name in fields}
+        errors = {field.name: [str(message) for message in field.errors] for field in form if field.errors}
+        journey.update(rejected={"step": name, "typed": typed, "errors": errors})
+        return redirect(request.path)
+    rejected = journey.load().get("rejected")
+    if rejected and rejected.get("step") == name:
+        form.process(formdata=ImmutableMultiDict(rejected["typed"]))
+        for field, messages in rejected["errors"].items():
+            if field in form:
+                form[field].errors = messages
+        journey.update(rejected=None)
+    return render_template(template, form=form, **context)
+
+
+@blueprint.route("/find/where", methods=["GET", "POST"])
+def where() -> str | BaseResponse:
+    answers = journey.load()
+    language = current_language()
+    form = WhereForm(
+        data={
+            "location": answers.get("location_text", ""),
+            "radius": answers.get("radius", "50"),
+            "unit": answers.get("unit", DEFAULT_UNIT.get(language, "km")),
+        }
+    )
+    if form.validate_on_submit():
+        common = {"radius": form.radius.data, "unit": form.unit.data, "candidates": None}
+        if form.has_coordinates() and not (form.location.data or "").strip():
+            # About a kilometre is all a search needs; a home's exact position is not kept.
+            place = {"device": True, "latitude": round(float(form.latitude.data), 2),
+                     "longitude": round(float(form.longitude.data), 2)}  # fmt: skip
+            journey.update(location_text=None, place=place, **common)
+            return redirect(url_for(".treatment"))
+        text = form.location.data.strip()
+        try:
+            result = services.geocode(text)
+        except GeocodeError as error:
+            form.location.errors = [_geocode_message(error)]
+            # Offered as one-click answers on the page that shows the error.
+            journey.update(place_suggestions=list(error.suggestions) or None)
+        else:
+            if result.ambiguous:
+                candidates = [_place_json(place) for place in result.candidates]
+                common["candidates"] = {"id": secrets.token_urlsafe(8), "places": candidates}
+                journey.update(location_text=text, **common)
+                return redirect(url_for(".choose_place"))
+            journey.update(location_text=text, place=_place_json(result.best), **common)
+            return redirect(url_for(".treatment"))
+    suggestions = answers.get("place_suggestions") if request.method == "GET" else None
+    if suggestions:
+        journey.update(place_suggestions=None)
+    return _show_step("patient/where.html", form, "where", step=1, suggestions=suggestions or [])
+
+
+def _geocode_message(error: GeocodeError) -> str:
+    if error.suggestions:
+        return str(_("We couldn't find that place. Did you mean: %(places)s?", places="; ".join(error.suggestions)))
+    return str(_("We couldn't find that place. Try a city name or a postcode."))
+
+
+@blueprint.route("/find/where/choose", methods=["GET", "POST"])
+def choose_place() -> str | BaseResponse:
+    answers = journey.load()
+    listing = answers.get("candidates")
+    if not listing:
+        return redirect(url_for(".where"))
+    candidates = listing["places"]
+    form = PlaceForm(list_id=listing["id"])
+    form.choice.choices = [(str(number), place_label(place)) for number, place in enumerate(candidates)]
+    if form.validate_on_submit():
+        if form.list_id.data != listing["id"]:
+            flash(_("The list of places changed in another window. Please choose again."), "error")
+            return redirect(url_for(".choose_place"))
+        journey.update(place=candidates[int(form.choice.data)], candidates=None, rejected=None)
+        return redirect(url_for(".treatment"))
+    return _show_step("patient/choose_place.html", form, "choose_place", step=1, typed=answers.get("location_text", ""))
+
+
+@blueprint.route("/find/treatment", methods=["GET", "POST"])
+def treatment() -> str | BaseResponse:
+    answers = journey.load()
+    if "place" not in answers:
+        return redirect(url_for(".where"))
+    form = TreatmentForm(data={key: answers.get(key, "") for key in ("treatment", "diagnosis", "situation")})
+    if form.validate_on_submit():
+        journey.update(
+            treatment=form.treatment.data, diagnosis=form.diagnosis.data or None, situation=form.situation.data or None
+        )
+        return redirect(url_for(".budget"))
+    return _show_step("patient/treatment.html", form, "treatment", step=2, explanations=TREATMENT_EXPLANATIONS)
+
+
+@blueprint.route("/find/budget", methods=["GET", "POST"])
+def budget() -> str | BaseResponse:
+    answers = journey.load()
+    missing = journey.first_missing_step(answers)
+    if missing in ("where", "treatment"):
+        return redirect(url_for(f".{missing}"))
+    language = current_language()
+    form = BudgetForm(
+        data={
+            "budget": Decimal(answers["budget"]) if answers.get("budget") else None,
+            "currency": answers.get("currency", DEFAULT_CURRENCY.get(language, "USD")),
+            "include_unpriced": answers.get("include_unpriced", True),
+        }
+    )
+    if form.validate_on_submit():
+        amount = form.budget.data
+        journey.update(
+            budget=None if amount is None else str(amount.quantize(Decimal(1))),
+            currency=form.currency.data,
+            include_unpriced=bool(form.include_unpriced.data),
+        )
+        return redirect(url_for(".results"))
+    return _show_step("patient/budget.html", form, "budget", step=3)
+
+
+@blueprint.get("/find/results")
+def results() -> str | BaseResponse:
+    answers = journey.load()
+    missing = journey.first_missing_step(answers)
+    if missing is not None:
+        return redirect(url_for(f".{missing}"))
+    query = journey.search_query(answers, current_language())
+    outcome = services.search_clinics(query)
+    return render_template(
+        "patient/results.html",
+        outcome=outcome,
+        answers=answers,
+        place=place_label(answers["place"]),
+        query=query,
+        treatment_names=dict(TREATMENT_CHOICES),
+        diagnosis_names=dict(DIAGNOSIS_CHOICES),
+        situation_names=dict(SITUATION_CHOICES),
+        cost_items={key: _(name) for key, name in COST_ITEM_NAMES.items()},
+        forget_form=ForgetForm(),
+        download_form=ReportDownloadForm(),
+        email_form=_report_email_form(),
+    )
+
+
+def _report_email_form() -> ReportEmailForm:
+    """The results page's email form, showing a rejected address again with its error."""
+    form = ReportEmailForm()
+    rejected = journey.load().get("rejected")
+    if rejected and rejected.get("step") == "report_email":
+        form.process(formdata=ImmutableMultiDict(rejected["typed"]))
+        form.email.errors = rejected["errors"].get("email", [])
+        journey.update(rejected=None)
+    return form
+
+
+@blueprint.post("/find/adjust")
+def adjust() -> BaseResponse:
+    """Apply one of the "what would add more" suggestions to the stored answers."""
+    form = AdjustForm()
+    answers = journey.load()
+    if form.validate_on_submit() and answers:
+        change = form.change.data
+        if change == "larger_radius":
+            radius_km = form.radius_km.data
+            if radius_km is None:
+                journey.update(radius="anywhere")
+            else:
+                radius = journey.radius_in_unit(radius_km, answers)
+                if radius in RADIUS_CHOICES:  # only the radii the suggestions offer
+                    journey.update(radius=radius)
+        elif change == "higher_budget" and form.budget.data is not None:
+            journey.update(budget=str(form.budget.data.quantize(Decimal(1))))
+        elif change == "include_unpriced":
+            journey.update(include_unpriced=True)
+    return redirect(url_for(".results"))
+
+
+@blueprint.post("/find/forget")
+def forget() -> BaseResponse:
+    if ForgetForm().validate_on_submit():
+        journey.forget()
+        flash(_("Your answers have been erased."))
+    return redirect(url_for(".landing"))
