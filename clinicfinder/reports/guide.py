@@ -26,7 +26,7 @@ from typing import IO, Any
 import yaml
 
 from clinicfinder.domain import Treatment
-from clinicfinder.vocabulary import DIAGNOSIS_LABELS, SITUATION_LABELS
+from clinicfinder.vocabulary import DIAGNOSIS_LABELS, SITUATION_LABELS  # pure too: the codes a file may be named
 
 # The project's content/ folder. This module is clinicfinder/reports/guide.py, so the project root is
 # parents[2]; when the module moves, this number is the one line to change.
@@ -317,11 +317,11 @@ def _read_glossary(reader: _Reader, path: Path) -> tuple[GlossaryEntry, ...]:
     entries = reader.load(path)
     if not isinstance(entries, list) or not entries:
         raise reader.fail(path, "expected a list of entries, each with a term and a definition")
-    return tuple(
-        GlossaryEntry(fields["term"], fields["definition"])
-        for number, value in enumerate(entries, 1)
-        for fields in (reader.fields(path, value, f"entry {number}", ("term", "definition")),)
-    )
+    glossary: list[GlossaryEntry] = []
+    for number, value in enumerate(entries, 1):
+        entry = reader.fields(path, value, f"entry {number}", ("term", "definition"))
+        glossary.append(GlossaryEntry(entry["term"], entry["definition"]))
+    return tuple(glossary)
 
 
 def _merge(*parts: Additions) -> dict[str, tuple[GuideItem, ...]]:
