@@ -68,8 +68,9 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 translations: $(CATALOGUES)
 
 # After changing patient-facing text: refresh the template and the .po files, then translate.
+# `python -m` puts the project root on sys.path: babel.cfg's extractor for content/ lives in clinicfinder/.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output --omit-header -o translations/messages.pot .
+	$(BIN)/python -m babel.messages.frontend extract -F babel.cfg -k _l -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output --omit-header -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete --width 120
 
 clean:

@@ -23,9 +23,7 @@ def external_url(endpoint: str, **values: Any) -> str:
     return f"{current_app.config['PUBLIC_URL']}{adapter.build(endpoint, values)}"
 
 
-def compose(
-    name: str, to: str, language: str, attachments: Sequence[Attachment] = (), **context: Any
-) -> Message:
+def compose(name: str, to: str, language: str, attachments: Sequence[Attachment] = (), **context: Any) -> Message:
     def part(suffix: str) -> str:
         return templating.render(language, f"email/{name}{suffix}", **context)
 
@@ -38,8 +36,6 @@ def compose(
     )
 
 
-def send_email(
-    name: str, to: str, language: str, attachments: Sequence[Attachment] = (), **context: Any
-) -> None:
+def send_email(name: str, to: str, language: str, attachments: Sequence[Attachment] = (), **context: Any) -> None:
     """Compose and send now; SMTP errors reach the caller, which knows whether to retry."""
     mail.send(compose(name, to, language, attachments, **context))

@@ -5,22 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from clinicfinder.config import PROJECT_ROOT
 from clinicfinder.core.i18n import text_for
 
 KEYWORDS = {"_": None, "_l": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
-METHODS = [("clinicfinder/**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def extracted() -> list[tuple[str, str]]:
+    """(file, message) as `make extract-messages` finds them: babel.cfg's mapping, so code, templates and content/."""
+    with (PROJECT_ROOT / "babel.cfg").open() as config:
+        methods, options = parse_mapping_cfg(config)
+    return [
+        (file, message[0] if isinstance(message, tuple) else message)
+        for file, _line, message, _comments, _context in extract_from_dir(
+            str(PROJECT_ROOT), methods, options, keywords=KEYWORDS, comment_tags=()
+        )
+    ]
 
 
 def messages_in_sources() -> set[str]:
-    found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(PROJECT_ROOT), METHODS, keywords=KEYWORDS, comment_tags=()
-    ):
-        found.add(message[0] if isinstance(message, tuple) else message)
-    return found
+    return {message for _file, message in extracted()}
 
 
 def test_every_message_in_the_sources_is_translated_to_spanish() -> None:
@@ -33,6 +40,21 @@ def test_every_message_in_the_sources_is_translated_to_spanish() -> None:
     }
     missing = sorted(messages_in_sources() - translated)
     assert missing == [], f"untranslated (run `make extract-messages` and translate): {missing[:10]}"
+
+
+def test_every_sentence_of_the_guide_and_glossary_is_extracted_from_content() -> None:
+    # The guide's text is in content/, not in code: what the report shows must be what is checked above.
+    from clinicfinder.core.report.guide import content
+
+    guide = content()
+    shown = {*guide.section_titles.values()}
+    shown |= {entry.term for entry in guide.glossary} | {entry.definition for entry in guide.glossary}
+    for part in (guide.core, *guide.treatments.values(), *guide.diagnoses.values(), *guide.situations.values()):
+        shown |= {item.text for items in part.additions.values() for item in items}
+    from_content = {message for file, message in extracted() if file.startswith("content/")}
+    assert shown - from_content == set()
+    # A publication's title is cited as published, not translated.
+    assert not {reference.title for reference in guide.references.values()} & from_content
 
 
 def test_the_compiled_catalogue_is_what_the_core_reads() -> None:
