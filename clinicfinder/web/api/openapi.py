@@ -1,304 +1,99 @@
-"""The OpenAPI 3.1 description of `/api/v1`. Tests validate live responses against it."""
+"""The OpenAPI 3.1 document of `/api/v1`, generated from the models; nothing in it is written twice.
+
+A route here says what a view in `views.py` does; a test holds the two lists to each other.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
 
-from clinicfinder.core.domain import CURRENCIES, Treatment
-from clinicfinder.web.api.schemas import LANGUAGES, MAX_LIMIT, MAX_RADIUS_KM, MIN_RADIUS_KM
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, NoDefault, models_json_schema
+from pydantic_core import core_schema
 
-TREATMENTS = [t.value for t in Treatment]
+from clinicfinder.web.api import responses
+from clinicfinder.web.api.schemas import ClinicParams, GeocodeParams, QueryModel, SearchParams
 
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-STRING = {"type": "string"}
-DATE = {"type": "string", "format": "date"}
-NUMBER = {"type": "number"}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["parameter", "message"],
-                "properties": {
-                    "parameter": {**_nullable(STRING), "description": "The query parameter at fault."},
-                    "message": STRING,
-                    "code": {"type": "string", "enum": ["ambiguous"]},
-                    "suggestions": {"type": "array", "items": STRING},
-                    "candidates": {"type": "array", "items": _ref("Place")},
-                },
-            }
-        },
-    },
-    "Place": {
-        "type": "object",
-        "required": ["label", "name", "region", "country", "country_name", "latitude", "longitude", "kind"],
-        "properties": {
-            "label": STRING,
-            "name": STRING,
-            "locality": {**_nullable(STRING), "description": "The town of a postcode, when known."},
-            "region": _nullable(STRING),
-            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
-            "country_name": STRING,
-            "latitude": NUMBER,
-            "longitude": NUMBER,
-            "kind": STRING,
-        },
-    },
-    "Money": {
-        "type": "object",
-        "required": ["amount", "currency"],
-        "properties": {"amount": NUMBER, "currency": STRING},
-    },
-    "Fact": {
-        "type": "object",
-        "required": ["value", "source", "as_of"],
-        "properties": {"value": {}, "source": STRING, "as_of": DATE},
-    },
-    "Evidence": {
-        "type": "object",
-        "required": ["source", "as_of"],
-        "properties": {"source": STRING, "as_of": _nullable(DATE)},
-    },
-    "Criterion": {
-        "type": "object",
-        "required": [
-            "code",
-            "title",
-            "why_it_matters",
-            "gate",
-            "outcome",
-            "detail",
-            "points",
-            "max_points",
-            "evidence",
-        ],
-        "properties": {
-            "code": STRING,
-            "title": STRING,
-            "why_it_matters": STRING,
-            "gate": {"type": "boolean", "description": "A gate must be met for a clinic to be listed."},
-            "outcome": {"type": "string", "enum": ["met", "failed", "unknown"]},
-            "detail": STRING,
-            "points": NUMBER,
-            "max_points": NUMBER,
-            "evidence": {"type": "array", "items": _ref("Evidence")},
-        },
-    },
-    "Estimate": {
-        "type": "object",
-        "required": ["low", "typical", "high", "is_sum_of_figures", "figures"],
-        "properties": {
-            "low": _nullable(_ref("Money")),
-            "typical": _nullable(_ref("Money")),
-            "high": _nullable(_ref("Money")),
-            "is_sum_of_figures": {"type": "boolean"},
-            "figures": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["item", "includes", "year", "source_title", "source_url"],
-                    "properties": {
-                        "item": STRING,
-                        "includes": STRING,
-                        "year": STRING,
-                        "source_title": STRING,
-                        "source_url": STRING,
-                    },
-                },
-            },
-        },
-    },
-    "Price": {
-        "type": "object",
-        "required": ["kind", "budget_fit", "amount", "original", "estimate", "source", "as_of", "exchange_rate_as_of"],
-        "properties": {
-            "kind": {"type": "string", "enum": ["published", "estimate", "none"]},
-            "budget_fit": {"type": "string", "enum": ["within", "over", "may_exceed", "no_budget", "unknown"]},
-            "amount": _nullable(_ref("Money")),
-            "original": _nullable(_ref("Money")),
-            "estimate": _nullable(_ref("Estimate")),
-            "source": _nullable(STRING),
-            "as_of": _nullable(DATE),
-            "exchange_rate_as_of": _nullable(DATE),
-        },
-    },
-    "ClinicSummary": {
-        "type": "object",
-        "required": ["id", "name", "city", "country", "latitude", "longitude", "status", "url"],
-        "description": "A clinic without coordinates can be looked up but is never in a search.",
-        "properties": {
-            "id": STRING,
-            "name": STRING,
-            "address": _nullable(STRING),
-            "city": STRING,
-            "region": _nullable(STRING),
-            "postal_code": _nullable(STRING),
-            "country": STRING,
-            "latitude": _nullable(NUMBER),
-            "longitude": _nullable(NUMBER),
-            "phone": _nullable(STRING),
-            "email": _nullable(STRING),
-            "website": _nullable(STRING),
-            "status": {"type": "string", "enum": ["open", "reorganized", "closed", "inactive"]},
-            "url": STRING,
-        },
-    },
-    "RankedClinic": {
-        "type": "object",
-        "required": [
-            "rank",
-            "score",
-            "quality",
-            "distance_penalty",
-            "distance_km",
-            "explanation",
-            "clinic",
-            "treatment",
-            "price",
-            "criteria",
-        ],
-        "properties": {
-            "rank": {"type": "integer", "minimum": 1},
-            "score": NUMBER,
-            "quality": {"type": "number", "minimum": 0, "maximum": 100},
-            "distance_penalty": NUMBER,
-            "distance_km": NUMBER,
-            "explanation": STRING,
-            "clinic": _ref("ClinicSummary"),
-            "treatment": {
-                "type": "object",
-                "required": ["availability", "confirmed", "source", "as_of"],
-                "properties": {
-                    "availability": {"type": "string", "enum": ["yes", "unknown"]},
-                    "confirmed": {"type": "boolean"},
-                    "source": _nullable(STRING),
-                    "as_of": _nullable(DATE),
-                },
-            },
-            "price": _ref("Price"),
-            "criteria": {"type": "array", "items": _ref("Criterion")},
-        },
-    },
-    "SearchResponse": {
-        "type": "object",
-        "required": ["query", "total", "considered", "excluded", "results", "fewer_than_three", "exchange_rates"],
-        "properties": {
-            "query": {"type": "object"},
-            "total": {"type": "integer", "description": "Clinics that fit; `results` holds the first `limit`."},
-            "considered": {"type": "integer", "description": "Clinics within the radius."},
-            "excluded": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "results": {"type": "array", "items": _ref("RankedClinic")},
-            "fewer_than_three": _nullable(
-                {
-                    "type": "object",
-                    "required": ["explanation", "suggestions"],
-                    "properties": {
-                        "explanation": STRING,
-                        "suggestions": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["code", "added", "message"],
-                                "properties": {
-                                    "code": {
-                                        "type": "string",
-                                        "enum": [
-                                            "larger_radius",
-                                            "higher_budget",
-                                            "include_unconfirmed",
-                                            "include_unpriced",
-                                        ],
-                                    },
-                                    "added": {"type": "integer", "minimum": 1},
-                                    "message": STRING,
-                                    "radius_km": _nullable(NUMBER),
-                                    "budget": _nullable(_ref("Money")),
-                                },
-                            },
-                        },
-                    },
-                }
-            ),
-            "exchange_rates": {
-                "type": "object",
-                "required": ["as_of", "source"],
-                "properties": {"as_of": DATE, "source": STRING},
-            },
-        },
-    },
-    "GeocodeResponse": {
-        "type": "object",
-        "required": ["query", "ambiguous", "candidates", "attribution"],
-        "properties": {
-            "query": STRING,
-            "ambiguous": {"type": "boolean"},
-            "candidates": {"type": "array", "items": _ref("Place"), "minItems": 1},
-            "attribution": STRING,
-        },
-    },
-    "ClinicDetail": {
-        "allOf": [_ref("ClinicSummary")],
-        "type": "object",
-        "required": [
-            "listing",
-            "outcomes",
-            "verified_lab_accreditation",
-            "accreditation_bodies",
-            "sart_member",
-            "other_society_memberships",
-            "treatments",
-            "male_factor",
-            "languages",
-            "criteria",
-        ],
-        "properties": {
-            "listing": {"type": "object"},
-            "outcomes": _nullable({"type": "object"}),
-            "verified_lab_accreditation": _nullable(_ref("Fact")),
-            "accreditation_bodies": _nullable(_ref("Fact")),
-            "sart_member": _nullable(_ref("Fact")),
-            "other_society_memberships": _nullable(_ref("Fact")),
-            "treatments": {"type": "object"},
-            "male_factor": {"type": "object"},
-            "languages": _nullable(_ref("Fact")),
-            "criteria": {"type": "array", "items": _ref("Criterion")},
-        },
-    },
-}
+PREFIX = "/api/v1"
+REF_TEMPLATE = "#/components/schemas/{model}"
+BAD_PARAMETER = "A parameter is missing or malformed; `error.parameter` names it."
 
 
-def _query(name: str, schema: dict[str, Any], description: str, *, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+@dataclass(frozen=True)
+class Route:
+    path: str  # as OpenAPI writes it, under PREFIX: "/clinics/{clinic_id}"
+    operation_id: str
+    summary: str
+    response: type[responses.ApiModel] | None  # None: a JSON object described elsewhere
+    parameters: type[QueryModel] | None = None
+    path_parameters: Mapping[str, str] = field(default_factory=dict)  # name → description
+    errors: Mapping[int, str] = field(default_factory=dict)  # status → when; the body is always an Error
+    description: str | None = None
+    method: Literal["get"] = "get"
 
 
-def _responses(ok: str, *, not_found: bool = False) -> dict[str, Any]:
-    responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": {"application/json": {"schema": _ref(ok)}}},
-        "400": {
-            "description": "A parameter is missing or malformed; `error.parameter` names it.",
-            "content": {"application/json": {"schema": _ref("Error")}},
-        },
-    }
-    if not_found:
-        responses["404"] = {
-            "description": "No such clinic.",
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-    return responses
+ROUTES = (
+    Route(
+        "/geocode",
+        "geocode",
+        "Find the places a text could mean (never a silent first hit).",
+        responses.GeocodeResponse,
+        GeocodeParams,
+        errors={400: BAD_PARAMETER},
+    ),
+    Route(
+        "/clinics/search",
+        "searchClinics",
+        "Clinics that fit, ranked and explained.",
+        responses.SearchResponse,
+        SearchParams,
+        errors={400: BAD_PARAMETER},
+        description="Give `location` or `lat` and `lon`. An ambiguous `location` is answered with a 400 whose "
+        "`error.code` is `ambiguous` and whose `error.candidates` list the places to choose from.",
+    ),
+    Route(
+        "/clinics/{clinic_id}",
+        "getClinic",
+        "Every fact we hold about one clinic, with sources and as-of dates.",
+        responses.ClinicDetail,
+        ClinicParams,
+        path_parameters={"clinic_id": "The clinic's id, as search results give it."},
+        errors={400: BAD_PARAMETER, 404: "No such clinic."},
+    ),
+    Route("/openapi.json", "openapi", "This document.", None),
+)
+
+
+class _Generator(GenerateJsonSchema):
+    # Pydantic titles every property after its name ("Radius Km"): noise in a document read by people.
+    def field_title_should_be_set(self, schema: object) -> bool:
+        return False
+
+    # A None default means "absent" (an optional parameter, an error field that does not apply), not null.
+    def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
+        default = super().get_default_value(schema)
+        return NoDefault if default is None else default
 
 
 def openapi_document() -> dict[str, Any]:
+    return copy.deepcopy(_document())  # a copy: a caller may change it without changing the next answer
+
+
+@cache
+def _document() -> dict[str, Any]:
+    query_models = [route.parameters for route in ROUTES if route.parameters is not None]
+    answer_models = [route.response for route in ROUTES if route.response is not None] + [responses.Error]
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in query_models]
+    modes += [(m, "serialization") for m in answer_models]
+    _, top = models_json_schema(modes, ref_template=REF_TEMPLATE, schema_generator=_Generator)
+    schemas: dict[str, Any] = top.get("$defs", {})
+    # A query model becomes a list of parameters, not a schema of its own.
+    query_schemas = {model: schemas.pop(model.__name__) for model in dict.fromkeys(query_models)}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -308,84 +103,57 @@ def openapi_document() -> dict[str, Any]:
             "carries its source and as-of date. Place names: GeoNames (CC BY 4.0).",
         },
         "paths": {
-            "/api/v1/geocode": {
-                "get": {
-                    "operationId": "geocode",
-                    "summary": "Find the places a text could mean (never a silent first hit).",
-                    "parameters": [
-                        _query("q", {"type": "string", "maxLength": 200}, "A city or a postcode.", required=True)
-                    ],
-                    "responses": _responses("GeocodeResponse"),
-                }
-            },
-            "/api/v1/clinics/search": {
-                "get": {
-                    "operationId": "searchClinics",
-                    "summary": "Clinics that fit, ranked and explained.",
-                    "description": "Give `location` or `lat` and `lon`. An ambiguous `location` is answered with a "
-                    "400 whose `error.code` is `ambiguous` and whose `error.candidates` list the places to "
-                    "choose from.",
-                    "parameters": [
-                        _query("location", {"type": "string", "maxLength": 200}, "A city or postcode."),
-                        _query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude."),
-                        _query("lon", {"type": "number", "minimum": -180, "maximum": 180}, "Longitude."),
-                        _query(
-                            "radius_km",
-                            {
-                                "anyOf": [
-                                    {"type": "number", "minimum": MIN_RADIUS_KM, "maximum": MAX_RADIUS_KM},
-                                    {"const": "anywhere"},
-                                ],
-                                "default": 100,
-                            },
-                            "Search radius in km, or `anywhere`.",
-                        ),
-                        _query("treatment", {"type": "string", "enum": TREATMENTS}, "Treatment code.", required=True),
-                        _query(
-                            "budget",
-                            {"type": "string", "pattern": "^\\d{1,8}(\\.\\d{1,2})?$"},
-                            "Maximum the patient can pay, e.g. 15000 or 15000.50 (no thousands separators).",
-                        ),
-                        _query(
-                            "currency",
-                            {"type": "string", "enum": list(CURRENCIES), "default": "USD"},
-                            "Currency of the budget and of the prices shown.",
-                        ),
-                        _query(
-                            "include_unpriced",
-                            {"type": "boolean", "default": True},
-                            "Include clinics that publish no price.",
-                        ),
-                        _query(
-                            "include_unconfirmed",
-                            {"type": "boolean", "default": True},
-                            "Include clinics that have not confirmed the treatment.",
-                        ),
-                        _query("language", {"type": "string", "enum": list(LANGUAGES), "default": "en"}, "Language."),
-                        _query(
-                            "limit",
-                            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
-                            "How many ranked clinics to return.",
-                        ),
-                    ],
-                    "responses": _responses("SearchResponse"),
-                }
-            },
-            "/api/v1/clinics/{clinic_id}": {
-                "get": {
-                    "operationId": "getClinic",
-                    "summary": "Every fact we hold about one clinic, with sources and as-of dates.",
-                    "parameters": [
-                        {"name": "clinic_id", "in": "path", "required": True, "schema": STRING},
-                        _query(
-                            "treatment",
-                            {"type": "string", "enum": TREATMENTS},
-                            "Also evaluate the treatment-specific criteria.",
-                        ),
-                    ],
-                    "responses": _responses("ClinicDetail", not_found=True),
-                }
-            },
+            PREFIX + route.path: {
+                route.method: _operation(route, None if route.parameters is None else query_schemas[route.parameters])
+            }
+            for route in ROUTES
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": schemas},
     }
+
+
+def _operation(route: Route, query: dict[str, Any] | None) -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary}
+    if route.description:
+        operation["description"] = route.description
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": description}
+        for name, description in route.path_parameters.items()
+    ]
+    if query is not None:
+        required = set(query.get("required", ()))
+        for name, schema in query["properties"].items():
+            schema = _without_null(schema)
+            parameter = {"name": name, "in": "query", "required": name in required}
+            if "description" in schema:
+                parameter["description"] = schema.pop("description")
+            parameters.append({**parameter, "schema": schema})
+    if parameters:
+        operation["parameters"] = parameters
+    ok = {"$ref": REF_TEMPLATE.format(model=route.response.__name__)} if route.response else {"type": "object"}
+    operation["responses"] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": ok}}},
+        **{
+            str(status): {
+                "description": when,
+                "content": {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model="Error")}}},
+            }
+            for status, when in route.errors.items()
+        },
+    }
+    return operation
+
+
+def _without_null(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A query parameter is a string or absent, never null: `float | None` documents as a number."""
+    schema = dict(schema)
+    branches = [branch for branch in schema.get("anyOf", ()) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        del schema["anyOf"]
+        schema = {**branches[0], **schema}
+    return schema
+
+
+def flask_rule(route: Route) -> str:
+    """The route as Flask's url_map writes it: "/api/v1/clinics/<clinic_id>"."""
+    return PREFIX + re.sub(r"\{(\w+)\}", r"<\1>", route.path)

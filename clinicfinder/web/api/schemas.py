@@ -1,25 +1,51 @@
-"""Query-string schemas: each parameter parsed, checked, and named in any error."""
+"""The query parameters of `/api/v1`, declared once as pydantic models.
+
+Pydantic because the models are plain classes that need no Flask extension (they could move to a core
+package unchanged), and because it parses, checks and writes JSON Schema from the same declaration, so
+`openapi.py` generates the document instead of restating defaults, patterns and choices.
+"""
 
 from __future__ import annotations
 
 import difflib
-import math
+import enum
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal, Self, cast, get_args, get_origin
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from clinicfinder.core.domain import CURRENCIES, Treatment
+from clinicfinder.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
-LANGUAGES = ("en", "es")
+Currency = Literal["USD", "EUR", "GBP"]
+Language = Literal["en", "es"]
+# Literal needs the values spelled out; these say the API offers exactly what the rest of the app does.
+assert get_args(Currency) == CURRENCIES, "the API's currencies differ from clinicfinder.core.domain.CURRENCIES"
+assert set(get_args(Language)) == set(LANGUAGES), "the API's languages differ from clinicfinder.core.i18n.LANGUAGES"
+assert DEFAULT_LANGUAGE in get_args(Language)
+
+ANYWHERE = "anywhere"
 MAX_RADIUS_KM = 20_000.0
 MIN_RADIUS_KM = 0.1
 MAX_BUDGET = Decimal(10_000_000)
+# A plain number with "." for decimals: "12,500" and "12.500" mean different things in different countries.
 BUDGET_PATTERN = re.compile(r"^\d{1,8}(?:\.\d{1,2})?$")
 MAX_LIMIT = 100
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+MAX_TEXT = 200
 
 
 class ApiError(Exception):
@@ -32,163 +58,215 @@ class ApiError(Exception):
         self.status = status
         self.extra = extra
 
-    def to_json(self) -> dict[str, Any]:
-        return {"error": {"parameter": self.parameter, "message": self.message, **self.extra}}
+
+def _folded(choices: tuple[str, ...]) -> BeforeValidator:
+    """Case does not matter ("TESE", "eur"): map the input onto the choice it spells."""
+    by_fold = {choice.casefold(): choice for choice in choices}
+
+    def fold(value: object) -> object:
+        return by_fold.get(value.casefold(), value) if isinstance(value, str) else value
+
+    return BeforeValidator(fold)
 
 
-class _Params:
-    def __init__(self, args: Mapping[str, str], allowed: tuple[str, ...]) -> None:
-        getlist = getattr(args, "getlist", None)
+def _anywhere(value: object) -> object:
+    return None if isinstance(value, str) and value.casefold() == ANYWHERE else value
+
+
+def _at_least_minimum_radius(radius: float | None) -> float | None:
+    if radius is not None and radius < MIN_RADIUS_KM:
+        raise PydanticCustomError("radius_too_small", f"radius_km must be at least {MIN_RADIUS_KM} (or 'anywhere').")
+    return radius
+
+
+def _plain_amount(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if not BUDGET_PATTERN.match(value):
+        raise PydanticCustomError(
+            "budget_format", f"budget must be an amount such as 15000 or 15000.50, got {_shown(value)!r}."
+        )
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+_TREATMENTS = tuple(t.value for t in Treatment)
+
+RadiusKm = Annotated[
+    float | None,
+    BeforeValidator(_anywhere),
+    AfterValidator(_at_least_minimum_radius),
+    # Between 0 and 0.1 the after-validator answers, with a hint; the document states the real range.
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "minimum": MIN_RADIUS_KM, "maximum": MAX_RADIUS_KM}, {"const": ANYWHERE}]}
+    ),
+]
+Budget = Annotated[
+    Decimal | None,
+    BeforeValidator(_plain_amount),
+    WithJsonSchema({"type": "string", "pattern": BUDGET_PATTERN.pattern}),
+]
+
+
+class QueryModel(BaseModel):
+    """A query string: every parameter once, none unknown, a blank value as if absent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, str_strip_whitespace=True)
+
+    ALLOWED: ClassVar[tuple[str, ...]] = ()  # the parameter names, as the query string spells them
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.ALLOWED = tuple(field.alias or name for name, field in cls.model_fields.items())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {name: value for name, value in data.items() if not (isinstance(value, str) and not value.strip())}
+        return data
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> Self:
+        getlist: Callable[[str], list[str]] | None = getattr(args, "getlist", None)
         for name in args:
             if getlist is not None and len(getlist(name)) > 1:
                 raise ApiError(name, f"{name} is given more than once; give it once.")
-            if name not in allowed:
-                close = difflib.get_close_matches(name, allowed, n=1)
-                hint = f"; did you mean {close[0]}?" if close else f"; known parameters: {', '.join(allowed)}"
-                raise ApiError(name, f"Unknown parameter {name!r}{hint}")
-        self._args = args
-
-    def text(self, name: str, *, max_length: int = 200) -> str | None:
-        value = self._args.get(name)
-        if value is None or not value.strip():
-            return None
-        if len(value) > max_length:
-            raise ApiError(name, f"{name} must be at most {max_length} characters.")
-        return value.strip()
-
-    def number(self, name: str, low: float, high: float) -> float | None:
-        value = self.text(name, max_length=40)
-        if value is None:
-            return None
+        values = {name: args[name] for name in args}  # dict(MultiDict) would keep every value's list
         try:
-            number = float(value)
-        except ValueError:
-            raise ApiError(name, f"{name} must be a number, got {value!r}.") from None
-        if not math.isfinite(number) or not low <= number <= high:
-            raise ApiError(name, f"{name} must be between {low:g} and {high:g}, got {value}.")
-        return number
-
-    def choice(self, name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
-        value = self.text(name, max_length=40)
-        if value is None:
-            return default
-        if value.lower() not in allowed:
-            raise ApiError(name, f"{name} must be one of {', '.join(allowed)}, got {value!r}.")
-        return value.lower()
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.text(name, max_length=10)
-        if value is None:
-            return default
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise ApiError(name, f"{name} must be true or false, got {value!r}.")
+            return cls.model_validate(values)
+        except ValidationError as error:
+            raise _api_error(cls, error) from None
 
 
-@dataclass(frozen=True)
-class GeocodeParams:
-    q: str
-
-    @classmethod
-    def parse(cls, args: Mapping[str, str]) -> GeocodeParams:
-        params = _Params(args, ("q",))
-        q = params.text("q")
-        if q is None:
-            raise ApiError("q", "q is required: a city, or a postcode such as 60611 or SW1A.")
-        return cls(q)
+class GeocodeParams(QueryModel):
+    q: str = Field(max_length=MAX_TEXT, description="A city, or a postcode such as 60611 or SW1A.", examples=["60611"])
 
 
-@dataclass(frozen=True)
-class ClinicParams:
-    treatment: Treatment | None  # None: only the treatment-independent criteria (the gates)
-
-    @classmethod
-    def parse(cls, args: Mapping[str, str]) -> ClinicParams:
-        treatment = _Params(args, ("treatment",)).choice("treatment", tuple(t.value for t in Treatment))
-        return cls(None if treatment is None else Treatment(treatment))
-
-
-@dataclass(frozen=True)
-class SearchParams:
-    location: str | None
-    latitude: float | None
-    longitude: float | None
-    radius_km: float | None  # None: anywhere
-    treatment: Treatment
-    budget: Decimal | None
-    currency: str
-    include_unpriced: bool
-    include_unconfirmed: bool
-    language: str
-    limit: int
-
-    ALLOWED = (
-        "location",
-        "lat",
-        "lon",
-        "radius_km",
-        "treatment",
-        "budget",
-        "currency",
-        "include_unpriced",
-        "include_unconfirmed",
-        "language",
-        "limit",
+class ClinicParams(QueryModel):
+    # None: only the treatment-independent criteria (the gates)
+    treatment: Annotated[Treatment | None, _folded(_TREATMENTS)] = Field(
+        default=None, description="Also evaluate the treatment-specific criteria.", examples=["tese"]
     )
 
-    @classmethod
-    def parse(cls, args: Mapping[str, str]) -> SearchParams:
-        params = _Params(args, cls.ALLOWED)
-        location = params.text("location")
-        latitude = params.number("lat", -90, 90)
-        longitude = params.number("lon", -180, 180)
-        if location is not None and (latitude is not None or longitude is not None):
-            raise ApiError("location", "Give either location or lat and lon, not both.")
-        if location is None and latitude is None and longitude is None:
-            raise ApiError("location", "location is required (or lat and lon).")
-        if location is None and (latitude is None or longitude is None):
-            raise ApiError("lon" if longitude is None else "lat", "lat and lon must be given together.")
-        treatment = params.choice("treatment", tuple(t.value for t in Treatment))
-        if treatment is None:
-            raise ApiError("treatment", f"treatment is required: one of {', '.join(t.value for t in Treatment)}.")
-        limit = params.number("limit", 1, MAX_LIMIT)
-        if limit is not None and limit != int(limit):
-            raise ApiError("limit", "limit must be a whole number.")
-        return cls(
-            location=location,
-            latitude=latitude,
-            longitude=longitude,
-            radius_km=_radius(params),
-            treatment=Treatment(treatment),
-            budget=_budget(params),
-            currency=(params.choice("currency", tuple(c.lower() for c in CURRENCIES)) or "usd").upper(),
-            include_unpriced=params.flag("include_unpriced", True),
-            include_unconfirmed=params.flag("include_unconfirmed", True),
-            language=params.choice("language", LANGUAGES, "en") or "en",
-            limit=int(limit or 20),
-        )
+
+class SearchParams(QueryModel):
+    location: str | None = Field(
+        default=None, max_length=MAX_TEXT, description="A city or postcode (or give lat and lon).", examples=["60611"]
+    )
+    latitude: float | None = Field(default=None, alias="lat", ge=-90, le=90, description="Latitude.", examples=[41.88])
+    longitude: float | None = Field(
+        default=None, alias="lon", ge=-180, le=180, description="Longitude.", examples=[-87.63]
+    )
+    radius_km: RadiusKm = Field(
+        default=100.0, ge=0, le=MAX_RADIUS_KM, description="Search radius in km, or `anywhere`.", examples=[50]
+    )
+    treatment: Annotated[Treatment, _folded(_TREATMENTS)] = Field(description="Treatment code.", examples=["ivf"])
+    budget: Budget = Field(
+        default=None,
+        gt=0,
+        le=MAX_BUDGET,
+        description="Maximum the patient can pay, e.g. 15000 or 15000.50 (no thousands separators).",
+        examples=["15000"],
+    )
+    currency: Annotated[Currency, _folded(CURRENCIES)] = Field(
+        default="USD", description="Currency of the budget and of the prices shown.", examples=["EUR"]
+    )
+    include_unpriced: bool = Field(default=True, description="Include clinics that publish no price.")
+    include_unconfirmed: bool = Field(
+        default=True, description="Include clinics that have not confirmed the treatment."
+    )
+    language: Annotated[Language, _folded(tuple(LANGUAGES))] = Field(
+        default=cast(Language, DEFAULT_LANGUAGE), description="Language of the explanations.", examples=["es"]
+    )
+    limit: int = Field(default=20, ge=1, le=MAX_LIMIT, description="How many ranked clinics to return.")
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> Self:
+        place, lat, lon = self.location is not None, self.latitude is not None, self.longitude is not None
+        if place and (lat or lon):
+            raise _combination("location", "Give either location or lat and lon, not both.")
+        if not (place or lat or lon):
+            raise _combination("location", "location is required (or lat and lon).")
+        if not place and lat != lon:
+            raise _combination("lon" if lat else "lat", "lat and lon must be given together.")
+        return self
 
 
-def _radius(params: _Params) -> float | None:
-    value = params.text("radius_km", max_length=40)
-    if value is not None and value.lower() == "anywhere":
-        return None
-    radius = params.number("radius_km", 0, MAX_RADIUS_KM)
-    if radius is not None and radius < MIN_RADIUS_KM:
-        raise ApiError("radius_km", f"radius_km must be at least {MIN_RADIUS_KM} (or 'anywhere').")
-    return 100.0 if radius is None else radius
+def _combination(parameter: str, message: str) -> PydanticCustomError:
+    # A model-level error has no location; the context carries the parameter to name.
+    return PydanticCustomError("combination", message, {"parameter": parameter})
 
 
-def _budget(params: _Params) -> Decimal | None:
-    value = params.text("budget", max_length=40)
-    if value is None:
-        return None
-    # A plain number with "." for decimals: "12,500" and "12.500" mean different things in different countries.
-    if not BUDGET_PATTERN.match(value):
-        raise ApiError("budget", f"budget must be an amount such as 15000 or 15000.50, got {value!r}.")
-    amount = Decimal(value).quantize(Decimal("0.01"))
-    if amount <= 0 or amount > MAX_BUDGET:
-        raise ApiError("budget", f"budget must be more than 0 and at most {MAX_BUDGET:,}, got {value}.")
-    return amount
+# --- a ValidationError as the API's error: the first failing parameter and a sentence about it ---------
+
+
+def _api_error(model: type[QueryModel], error: ValidationError) -> ApiError:
+    errors = error.errors(include_url=False)
+    # An unknown name first: a misspelt parameter explains the errors about the one it was meant to be.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    ctx = first.get("ctx") or {}
+    name = str(ctx.get("parameter") or (first["loc"][0] if first["loc"] else ""))
+    field = next((f for n, f in model.model_fields.items() if (f.alias or n) == name), None)
+    return ApiError(name or None, _message(model, name, field, first))
+
+
+def _message(model: type[QueryModel], name: str, field: FieldInfo | None, error: ErrorDetails) -> str:
+    kind, shown = error["type"], _shown(error["input"])
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(name, model.ALLOWED, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known parameters: {', '.join(model.ALLOWED)}"
+        return f"Unknown parameter {name!r}{hint}"
+    if field is None or kind in {"combination", "radius_too_small", "budget_format"}:
+        return error["msg"]
+    choices = _choices(field.annotation)
+    if kind == "missing":
+        hint = f"one of {', '.join(choices)}." if choices else (field.description or "")
+        return f"{name} is required: {hint[:1].lower()}{hint[1:]}"
+    if kind == "string_too_long":
+        return f"{name} must be at most {error.get('ctx', {}).get('max_length')} characters."
+    if kind in {"enum", "literal_error"} and choices:
+        return f"{name} must be one of {', '.join(c.lower() for c in choices)}, got {shown!r}."
+    if kind == "bool_parsing":
+        return f"{name} must be true or false, got {shown!r}."
+    if kind in {"int_parsing", "int_from_float", "int_parsing_size"}:
+        return f"{name} must be a whole number, got {shown!r}."
+    if kind == "float_parsing":
+        return f"{name} must be a number, got {shown!r}."
+    if kind in {"finite_number", "greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        return f"{name} must be {_bounds(field)}, got {shown}."
+    return f"{name}: {error['msg']}."
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return tuple(str(member.value) for member in annotation)
+    if get_origin(annotation) is Literal:
+        return tuple(str(arg) for arg in get_args(annotation))
+    return next((found for arg in get_args(annotation) if (found := _choices(arg))), ())
+
+
+def _bounds(field: FieldInfo) -> str:
+    low = high = ""
+    for item in field.metadata:
+        if isinstance(item, Ge):
+            low = f"at least {_number(item.ge)}"
+        elif isinstance(item, Gt):
+            low = f"more than {_number(item.gt)}"
+        elif isinstance(item, Le):
+            high = f"at most {_number(item.le)}"
+        elif isinstance(item, Lt):
+            high = f"less than {_number(item.lt)}"
+    if low.startswith("at least") and high.startswith("at most"):
+        return f"between {low.removeprefix('at least ')} and {high.removeprefix('at most ')}"
+    return " and ".join(part for part in (low, high) if part) or "a finite number"
+
+
+def _number(bound: object) -> str:
+    number = float(str(bound))
+    return f"{number:g}" if abs(number) < 1e6 else str(int(number))  # 10000000, not 1e+07

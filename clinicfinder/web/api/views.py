@@ -1,10 +1,14 @@
-"""`/api/v1`: thin adapters from query strings to the geocoder and the matching core."""
+"""`/api/v1`: thin adapters from query strings to the geocoder and the matching core.
+
+The Flask side of the API: read `request.args` into a model from `schemas`, call one service, answer
+a model from `responses`. Every view has its line in `openapi.ROUTES`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from clinicfinder.core.domain import Treatment
 from clinicfinder.core.geo import GeocodeError
@@ -12,16 +16,20 @@ from clinicfinder.core.matching.criteria import Context, evaluate
 from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
 from clinicfinder.services import search as services
-from clinicfinder.web.api import serialize
 from clinicfinder.web.api.openapi import openapi_document
+from clinicfinder.web.api.responses import ClinicDetail, Error, GeocodeResponse, Place, SearchResponse
 from clinicfinder.web.api.schemas import ApiError, ClinicParams, GeocodeParams, SearchParams
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+def clinic_url(clinic_id: str) -> str:
+    return url_for("api.clinic", clinic_id=clinic_id)
+
+
 @blueprint.errorhandler(ApiError)
 def api_error(error: ApiError) -> tuple[Response, int]:
-    return jsonify(error.to_json()), error.status
+    return jsonify(Error.of(error).to_json()), error.status
 
 
 @blueprint.after_request
@@ -38,12 +46,7 @@ def geocode() -> dict[str, Any]:
         result = services.geocode(params.q)
     except GeocodeError as error:
         raise ApiError("q", error.message, suggestions=list(error.suggestions)) from None
-    return {
-        "query": result.query,
-        "ambiguous": result.ambiguous,
-        "candidates": [serialize.place(place) for place in result.candidates],
-        "attribution": services.services().geocoder_attribution,
-    }
+    return GeocodeResponse.of(result, services.services().geocoder_attribution).to_json()
 
 
 @blueprint.get("/clinics/search")
@@ -60,7 +63,7 @@ def search() -> dict[str, Any]:
                 "location",
                 f"{params.location!r} matches several places; choose one and send its lat and lon.",
                 code="ambiguous",
-                candidates=[serialize.place(place) for place in result.candidates],
+                candidates=[Place.of(place) for place in result.candidates],
             )
         origin = result.best
     latitude = origin.latitude if origin else params.latitude
@@ -79,33 +82,8 @@ def search() -> dict[str, Any]:
         limit=params.limit,
     )
     outcome = services.search_clinics(query)
-    matcher = services.services().matcher
-    return {
-        "query": {
-            "location": None if origin is None else serialize.place(origin),
-            "latitude": latitude,
-            "longitude": longitude,
-            "radius_km": params.radius_km,
-            "treatment": params.treatment.value,
-            "budget": serialize.money(query.budget),
-            "currency": params.currency,
-            "include_unpriced": params.include_unpriced,
-            "include_unconfirmed": params.include_unconfirmed,
-            "language": params.language,
-            "limit": params.limit,
-        },
-        "total": outcome.total,
-        "considered": outcome.considered,
-        "excluded": {reason.value: count for reason, count in sorted(outcome.excluded.items())},
-        "results": [serialize.ranked(item) for item in outcome.results],
-        "fewer_than_three": None
-        if not outcome.fewer_than_enough
-        else {
-            "explanation": outcome.explanation,
-            "suggestions": [serialize.suggestion(item) for item in outcome.suggestions],
-        },
-        "exchange_rates": {"as_of": matcher.rates.as_of.isoformat(), "source": matcher.rates.source},
-    }
+    rates = services.services().matcher.rates
+    return SearchResponse.of(params, origin, query, outcome, rates, clinic_url).to_json()
 
 
 @blueprint.get("/clinics/<clinic_id>")
@@ -119,7 +97,7 @@ def clinic(clinic_id: str) -> dict[str, Any]:
     criteria = evaluate(facts, matcher.policy, context)
     if treatment is None:
         criteria = tuple(item for item in criteria if item.gate)  # the rest depend on the treatment
-    return serialize.clinic_detail(facts, criteria)
+    return ClinicDetail.of_clinic(facts, criteria, clinic_url).to_json()
 
 
 @blueprint.get("/openapi.json")

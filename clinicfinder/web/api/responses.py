@@ -1,0 +1,441 @@
+"""The answers of `/api/v1` as pydantic models: built from the matching core, dumped as JSON, documented.
+
+No Flask here: a clinic's URL comes in as a function, so the models could live in a core package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from clinicfinder.core import geo
+from clinicfinder.core.domain import Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.matching import engine, facts, money
+from clinicfinder.core.matching.criteria import CriterionResult, Outcome
+from clinicfinder.core.matching.engine import Exclusion
+from clinicfinder.core.matching.estimates import CostEstimate
+from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind
+from clinicfinder.web.api.schemas import ApiError, Currency, Language, SearchParams
+
+ClinicUrl = Callable[[str], str]  # a clinic id → the URL of its detail
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Place(ApiModel):
+    label: str
+    name: str
+    locality: str | None = Field(description="The town of a postcode, when known.")
+    region: str | None
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    country_name: str
+    latitude: float
+    longitude: float
+    kind: str
+
+    @classmethod
+    def of(cls, value: geo.Place) -> Self:
+        return cls(
+            label=value.label,
+            name=value.name,
+            locality=value.locality,
+            region=value.region,
+            country=value.country,
+            country_name=value.country_name,
+            latitude=value.latitude,
+            longitude=value.longitude,
+            kind=value.kind,
+        )
+
+
+class Money(ApiModel):
+    amount: float
+    currency: str
+
+    @classmethod
+    def of(cls, value: money.Money | None) -> Self | None:
+        return None if value is None else cls(amount=float(value.amount), currency=value.currency)
+
+
+class Fact(ApiModel):
+    value: str | list[str]
+    source: str
+    as_of: date
+
+    @classmethod
+    def of(cls, value: facts.Fact[Any] | None) -> Self | None:
+        if value is None:
+            return None
+        raw = value.value
+        shown = list(raw) if isinstance(raw, tuple) else getattr(raw, "value", raw)
+        return cls(value=shown, source=value.source, as_of=value.as_of)
+
+
+class Evidence(ApiModel):
+    source: str
+    as_of: date | None
+
+
+class Criterion(ApiModel):
+    code: str
+    title: str
+    why_it_matters: str
+    gate: bool = Field(description="A gate must be met for a clinic to be listed.")
+    outcome: Outcome
+    detail: str
+    points: float
+    max_points: float
+    evidence: list[Evidence]
+
+    @classmethod
+    def of(cls, value: CriterionResult) -> Self:
+        return cls(
+            code=value.code,
+            title=value.title,
+            why_it_matters=value.why_it_matters,
+            gate=value.gate,
+            outcome=value.outcome,
+            detail=value.detail,
+            points=value.points,
+            max_points=value.max_points,
+            evidence=[Evidence(source=e.source, as_of=e.as_of) for e in value.evidence],
+        )
+
+
+class CostFigure(ApiModel):
+    item: str
+    includes: str
+    year: str
+    source_title: str
+    source_url: str
+
+
+class Estimate(ApiModel):
+    low: Money | None
+    typical: Money | None
+    high: Money | None
+    is_sum_of_figures: bool
+    figures: list[CostFigure]
+
+    @classmethod
+    def of(cls, value: CostEstimate | None) -> Self | None:
+        if value is None:
+            return None
+        return cls(
+            low=Money.of(value.low),
+            typical=Money.of(value.typical),
+            high=Money.of(value.high),
+            is_sum_of_figures=value.is_sum,
+            figures=[
+                CostFigure(
+                    item=f.cost_key,
+                    includes=f.includes,
+                    year=f.year,
+                    source_title=f.source_title,
+                    source_url=f.source_url,
+                )
+                for f in value.figures
+            ],
+        )
+
+
+class Price(ApiModel):
+    kind: PriceKind
+    budget_fit: BudgetFit
+    amount: Money | None
+    original: Money | None
+    estimate: Estimate | None
+    source: str | None
+    as_of: date | None
+    exchange_rate_as_of: date | None
+
+    @classmethod
+    def of(cls, value: PriceAssessment) -> Self:
+        return cls(
+            kind=value.kind,
+            budget_fit=value.fit,
+            amount=Money.of(value.amount),
+            original=Money.of(value.original),
+            estimate=Estimate.of(value.estimate),
+            source=value.source,
+            as_of=value.as_of,
+            exchange_rate_as_of=value.rate_as_of,
+        )
+
+
+class ClinicSummary(ApiModel):
+    """A clinic without coordinates can be looked up but is never in a search."""
+
+    id: str
+    name: str
+    address: str | None
+    city: str
+    region: str | None
+    postal_code: str | None
+    country: str
+    latitude: float | None
+    longitude: float | None
+    phone: str | None
+    email: str | None
+    website: str | None
+    status: ClinicStatus
+    url: str
+
+    @staticmethod
+    def fields_of(value: facts.ClinicFacts, url: ClinicUrl) -> dict[str, Any]:
+        return {
+            "id": value.id,
+            "name": value.name,
+            "address": value.address,
+            "city": value.city,
+            "region": value.region,
+            "postal_code": value.postal_code,
+            "country": value.country,
+            "latitude": value.latitude,
+            "longitude": value.longitude,
+            "phone": value.phone,
+            "email": value.email,
+            "website": value.website,
+            "status": value.status,
+            "url": url(value.id),
+        }
+
+    @classmethod
+    def of(cls, value: facts.ClinicFacts, url: ClinicUrl) -> Self:
+        return cls(**cls.fields_of(value, url))
+
+
+class Listing(ApiModel):
+    source: str | None
+    as_of: date | None
+
+
+class Outcomes(ApiModel):
+    year: int
+    total_cycles: int | None
+    source: str
+    as_of: date
+
+
+class Offer(ApiModel):
+    availability: Availability
+    price: Money | None
+    source: str
+    as_of: date
+
+
+class ClinicDetail(ClinicSummary):
+    listing: Listing
+    outcomes: Outcomes | None
+    verified_lab_accreditation: Fact | None
+    accreditation_bodies: Fact | None
+    sart_member: Fact | None
+    other_society_memberships: Fact | None
+    treatments: dict[Treatment, Offer] = Field(
+        description="Only what the clinic or the register said; absent: unknown."
+    )
+    male_factor: dict[MaleFactorCapability, Fact | None]
+    languages: Fact | None
+    criteria: list[Criterion]
+
+    @classmethod
+    def of_clinic(cls, value: facts.ClinicFacts, criteria: tuple[CriterionResult, ...], url: ClinicUrl) -> Self:
+        outcomes = value.outcomes
+        return cls(
+            **cls.fields_of(value, url),
+            listing=Listing(source=value.listing_source, as_of=value.listing_as_of),
+            outcomes=None
+            if outcomes is None
+            else Outcomes(
+                year=outcomes.year, total_cycles=outcomes.total_cycles, source=outcomes.source, as_of=outcomes.as_of
+            ),
+            verified_lab_accreditation=Fact.of(value.verified_lab_accreditation),
+            accreditation_bodies=Fact.of(value.accreditation_bodies),
+            sart_member=Fact.of(value.sart_member),
+            other_society_memberships=Fact.of(value.other_memberships),
+            treatments={
+                treatment: Offer(
+                    availability=offer.availability,
+                    price=Money.of(offer.price),
+                    source=offer.source,
+                    as_of=offer.as_of,
+                )
+                for treatment, offer in value.offers.items()
+            },
+            male_factor={capability: Fact.of(item) for capability, item in value.male_factor.items()},
+            languages=Fact.of(value.languages),
+            criteria=[Criterion.of(item) for item in criteria],
+        )
+
+
+class RankedTreatment(ApiModel):
+    availability: Availability = Field(description="A search ranks only yes or unknown; no is excluded.")
+    confirmed: bool
+    source: str | None
+    as_of: date | None
+
+
+class RankedClinic(ApiModel):
+    rank: int = Field(ge=1)
+    score: float
+    quality: float = Field(ge=0, le=100)
+    distance_penalty: float
+    distance_km: float
+    explanation: str
+    clinic: ClinicSummary
+    treatment: RankedTreatment
+    price: Price
+    criteria: list[Criterion]
+
+    @classmethod
+    def of(cls, value: engine.RankedClinic, url: ClinicUrl) -> Self:
+        offer = value.offer
+        return cls(
+            rank=value.rank,
+            score=value.score,
+            quality=value.quality,
+            distance_penalty=value.distance_penalty,
+            distance_km=round(value.distance_km, 1),
+            explanation=value.explanation,
+            clinic=ClinicSummary.of(value.clinic, url),
+            treatment=RankedTreatment(
+                availability=value.availability,
+                confirmed=value.availability is Availability.YES,
+                source=None if offer is None else offer.source,
+                as_of=None if offer is None else offer.as_of,
+            ),
+            price=Price.of(value.price),
+            criteria=[Criterion.of(item) for item in value.criteria],
+        )
+
+
+class Suggestion(ApiModel):
+    code: Literal["larger_radius", "higher_budget", "include_unconfirmed", "include_unpriced"]
+    added: int = Field(ge=1)
+    message: str
+    radius_km: float | None
+    budget: Money | None
+
+    @classmethod
+    def of(cls, value: engine.Suggestion) -> Self:
+        return cls(
+            code=value.code,  # the engine's codes are plain strings: validated against the documented four here
+            added=value.added,
+            message=value.message,
+            radius_km=value.radius_km,
+            budget=Money.of(value.budget),
+        )
+
+
+class FewerThanThree(ApiModel):
+    explanation: str
+    suggestions: list[Suggestion]
+
+
+class SearchQuery(ApiModel):
+    """The search as understood: the place found, and every default filled in."""
+
+    location: Place | None
+    latitude: float
+    longitude: float
+    radius_km: float | None = Field(description="null: anywhere.")
+    treatment: Treatment
+    budget: Money | None
+    currency: Currency
+    include_unpriced: bool
+    include_unconfirmed: bool
+    language: Language
+    limit: int
+
+
+class ExchangeRates(ApiModel):
+    as_of: date
+    source: str
+
+
+class SearchResponse(ApiModel):
+    query: SearchQuery
+    total: int = Field(description="Clinics that fit; `results` holds the first `limit`.")
+    considered: int = Field(description="Clinics within the radius.")
+    excluded: dict[Exclusion, int]
+    results: list[RankedClinic]
+    fewer_than_three: FewerThanThree | None
+    exchange_rates: ExchangeRates
+
+    @classmethod
+    def of(
+        cls,
+        params: SearchParams,
+        origin: geo.Place | None,
+        query: engine.SearchQuery,
+        outcome: engine.SearchOutcome,
+        rates: money.ExchangeRates,
+        url: ClinicUrl,
+    ) -> Self:
+        return cls(
+            query=SearchQuery(
+                location=None if origin is None else Place.of(origin),
+                latitude=query.latitude,
+                longitude=query.longitude,
+                radius_km=params.radius_km,
+                treatment=params.treatment,
+                budget=Money.of(query.budget),
+                currency=params.currency,
+                include_unpriced=params.include_unpriced,
+                include_unconfirmed=params.include_unconfirmed,
+                language=params.language,
+                limit=params.limit,
+            ),
+            total=outcome.total,
+            considered=outcome.considered,
+            excluded=dict(sorted(outcome.excluded.items())),
+            results=[RankedClinic.of(item, url) for item in outcome.results],
+            fewer_than_three=None
+            if not outcome.fewer_than_enough
+            else FewerThanThree(
+                explanation=outcome.explanation, suggestions=[Suggestion.of(s) for s in outcome.suggestions]
+            ),
+            exchange_rates=ExchangeRates(as_of=rates.as_of, source=rates.source),
+        )
+
+
+class GeocodeResponse(ApiModel):
+    query: str
+    ambiguous: bool
+    candidates: list[Place] = Field(min_length=1)
+    attribution: str
+
+    @classmethod
+    def of(cls, result: geo.GeocodeResult, attribution: str) -> Self:
+        return cls(
+            query=result.query,
+            ambiguous=result.ambiguous,
+            candidates=[Place.of(place) for place in result.candidates],
+            attribution=attribution,
+        )
+
+
+class ErrorDetail(ApiModel):
+    parameter: str | None = Field(description="The query parameter at fault.")
+    message: str
+    # Present only where they apply; SkipJsonSchema keeps "null" out of the document, as it is never sent.
+    code: Literal["ambiguous"] | SkipJsonSchema[None] = None
+    suggestions: list[str] | SkipJsonSchema[None] = None
+    candidates: list[Place] | SkipJsonSchema[None] = None
+
+
+class Error(ApiModel):
+    error: ErrorDetail
+
+    @classmethod
+    def of(cls, error: ApiError) -> Self:
+        return cls(error=ErrorDetail(parameter=error.parameter, message=error.message, **error.extra))
