@@ -12,7 +12,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def run() -> int:
     # Runs from a plain checkout, without installing the package, so the root goes first.
     sys.path.insert(0, str(PROJECT_ROOT))
-    from tools.cdc_profiles import main
+    from tools.cdc_clinics_csv import main
 
     return main()
 

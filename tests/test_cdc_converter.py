@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from clinicfinder.core.directory.columns import COLUMNS
-from tools.cdc_profiles import (
+from tools.cdc_clinics_csv import (
     convert,
     convert_with_report,
     haversine_km,
