@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from clinicfinder.config import Settings
+from clinicfinder.core import templating
 from clinicfinder.core.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
 from clinicfinder.core.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 from clinicfinder.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, queue
@@ -137,6 +138,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
+    templating.install_helpers(app.jinja_env)  # the same helpers as the worker's and the report's
     from clinicfinder.web.language import current_language
 
     @app.context_processor

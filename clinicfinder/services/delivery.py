@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_mail import Attachment, Message
+from flask_mail import Attachment
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from clinicfinder.core.domain import Treatment
@@ -38,8 +38,8 @@ from clinicfinder.core.report.builder import (
     ReportChoices,
     file_name,
 )
-from clinicfinder.core.report.builder import render_email as render_email_template
 from clinicfinder.db.models import ReportRequest, ReportStatus
+from clinicfinder.email import compose, external_url
 from clinicfinder.extensions import db, mail, queue
 from clinicfinder.pdf.renderer import make_report_pdf
 
@@ -107,11 +107,6 @@ def _read_token(token: str, salt: str, max_age: timedelta) -> str | None:
     except BadSignature:  # also SignatureExpired
         return None
     return value if isinstance(value, str) else None
-
-
-def _link(endpoint_path: str, token: str) -> str:
-    # PUBLIC_URL, not the request's host: the worker has no request, and a Host header can lie.
-    return f"{current_app.config['PUBLIC_URL']}{endpoint_path}?t={token}"
 
 
 # --- the web side ----------------------------------------------------------------------------
@@ -286,18 +281,15 @@ def send_confirmation(report_id: str) -> None:
     if row is None or row.recipient is None:
         return  # erased between the claim and now
     try:
-        links = {
-            "confirm_url": _link("/report/confirm", confirm_token(row.id)),
-            "erase_url": _link("/report/erase", erase_token(row.id)),
-            "hours": current_app.config["REPORT_CONFIRM_HOURS"],
-        }
-        message = Message(
-            subject=render_email_template(row.locale, "email/confirm_subject.txt", **links).strip(),
-            recipients=[row.recipient],
-            body=render_email_template(row.locale, "email/confirm.txt", **links),
-            html=render_email_template(row.locale, "email/confirm.html", **links),
-            extra_headers={"Auto-Submitted": "auto-generated"},
+        message = compose(
+            "confirm",
+            row.recipient,
+            row.locale,
+            confirm_url=external_url("report.confirm_page", t=confirm_token(row.id)),
+            erase_url=external_url("report.erase_page", t=erase_token(row.id)),
+            hours=current_app.config["REPORT_CONFIRM_HOURS"],
         )
+        message.extra_headers = {"Auto-Submitted": "auto-generated"}
         if not _if_still_ours(report_id, token, claimed_at=now()):  # renew the lease, or stop: erased
             return
         mail.send(message)
@@ -327,15 +319,14 @@ def deliver_report(report_id: str) -> None:
     try:
         report = report_from_snapshot(row.answers, row.locale, row.confirmed_at or row.created_at)
         pdf = _stored_pdf(row.id, report)
-        erase_url = _link("/report/erase", erase_token(row.id))
-        message = Message(
-            subject=render_email_template(row.locale, "email/report_subject.txt").strip(),
-            recipients=[row.recipient],
-            body=render_email_template(row.locale, "email/report.txt", erase_url=erase_url),
-            html=render_email_template(row.locale, "email/report.html", erase_url=erase_url),
+        message = compose(
+            "report",
+            row.recipient,
+            row.locale,
             attachments=[Attachment(file_name(report), "application/pdf", pdf)],
-            extra_headers={"Auto-Submitted": "auto-generated"},
+            erase_url=external_url("report.erase_page", t=erase_token(row.id)),
         )
+        message.extra_headers = {"Auto-Submitted": "auto-generated"}
         # The same id on every attempt: were a copy ever sent twice, mail systems could fold them.
         message.msgId = f"<report-{row.id}@{_mail_domain()}>"
         # Renew the lease just before sending, or stop: another worker has the job, or it was erased.

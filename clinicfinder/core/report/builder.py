@@ -11,19 +11,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from clinicfinder.core.charts import chart_x, distance_marks
-from clinicfinder.core.descriptions import description_html
+from clinicfinder.core import templating
 from clinicfinder.core.domain import Treatment
 from clinicfinder.core.i18n import N_, Text, text_for
 from clinicfinder.core.matching.criteria import applicable
 from clinicfinder.core.matching.engine import SearchOutcome
 from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.core.matching.money import Money
-from clinicfinder.core.paths import TEMPLATES_DIR
 from clinicfinder.core.report.guide import GLOSSARY, Guide, first_visit_guide
 from clinicfinder.core.vocabulary import DIAGNOSIS_LABELS, SITUATION_LABELS, TREATMENT_EXPLANATIONS, TREATMENT_LABELS
 
@@ -81,24 +76,9 @@ class Report:
         return first_visit_guide(self.choices.treatment, self.choices.diagnosis, self.choices.situation)
 
 
-@cache
-def _environment(language: str) -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        # Every clinic and patient string is escaped in HTML: a description is text, never markup.
-        autoescape=select_autoescape(("html",), default_for_string=True, default=False),
-        undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-    )
-    environment.install_gettext_translations(text_for(language).catalogue, newstyle=True)  # type: ignore[attr-defined]
-    environment.globals.update(chart_x=chart_x, distance_marks=distance_marks)
-    environment.filters["description_html"] = description_html
-    return environment
-
-
 def render_html(report: Report) -> str:
     t = report.text
-    template = _environment(report.language).get_template(REPORT_TEMPLATE)
+    template = templating.environment(report.language).get_template(REPORT_TEMPLATE)
     return template.render(
         report=report,
         choices=report.choices,
@@ -120,11 +100,6 @@ def render_html(report: Report) -> str:
 def _sort_key(word: str) -> str:
     """Alphabetical in any of our languages: "Óvulo" files under O."""
     return "".join(c for c in unicodedata.normalize("NFD", word.casefold()) if not unicodedata.combining(c))
-
-
-def render_email(language: str, template: str, **context: object) -> str:
-    """An email part (templates/email/…) in the patient's language."""
-    return _environment(language).get_template(template).render(**context)
 
 
 def file_name(report: Report) -> str:

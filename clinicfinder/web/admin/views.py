@@ -18,6 +18,7 @@ from clinicfinder.core.domain import ClinicStatus, Role
 from clinicfinder.db.directory import export_directory
 from clinicfinder.db.models import AuditEntry, Clinic, TokenPurpose, User, utcnow
 from clinicfinder.extensions import db
+from clinicfinder.services import account_emails as emails
 from clinicfinder.services import accounts, imports, listing
 from clinicfinder.services import delivery_health as health
 from clinicfinder.web.admin.access import (
@@ -43,7 +44,6 @@ from clinicfinder.web.admin.forms import (
     listing_form_data,
     split_list,
 )
-from clinicfinder.web.auth import emails
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 blueprint.register_error_handler(CSRFError, expired_form)
@@ -184,9 +184,8 @@ def users() -> ResponseReturnValue:
             db.session.rollback()
             form[error.field].errors = [str(error)]
         else:
-            link = current_app.config["PUBLIC_URL"] + url_for("auth.set_password", token=token)
             hours = int(accounts.TOKEN_LIFETIMES[TokenPurpose.INVITATION].total_seconds() // 3600)
-            if emails.send_link(accounts.normalise_email(form.email.data), TokenPurpose.INVITATION, link, hours):
+            if emails.send_link(accounts.normalise_email(form.email.data), TokenPurpose.INVITATION, token, hours):
                 flash(f"Invitation sent to {accounts.normalise_email(form.email.data)}.", "info")
             else:
                 flash("The account was created but the invitation email could not be sent. Invite again.", "error")

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from clinicfinder.db.models import TokenPurpose, utcnow
 from clinicfinder.extensions import db, limiter
+from clinicfinder.services import account_emails as emails
 from clinicfinder.services import accounts
 from clinicfinder.web.admin.access import expired_form, no_store, public_view
-from clinicfinder.web.auth import emails, sessions
+from clinicfinder.web.auth import sessions
 from clinicfinder.web.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
 
 blueprint = Blueprint("auth", __name__, url_prefix="/account")
@@ -90,14 +91,8 @@ def request_reset() -> ResponseReturnValue:
         issued = accounts.request_reset(db.session, form.email.data, utcnow())
         if issued is not None:
             user, token = issued
-            link = account_link(token)
-            emails.send_link_after_responding(user.email, TokenPurpose.PASSWORD_RESET, link, hours_valid=1)
+            emails.send_link_after_responding(user.email, TokenPurpose.PASSWORD_RESET, token, hours_valid=1)
         # The same answer, as fast, whether or not the account exists.
         flash("If that address has an account, we have sent it a link to choose a new password.", "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
-
-
-def account_link(token: str) -> str:
-    """The absolute link for an email, on PUBLIC_URL (the web server's own host may not be reachable)."""
-    return str(current_app.config["PUBLIC_URL"]) + url_for("auth.set_password", token=token)

@@ -13,8 +13,6 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from clinicfinder.core import charts
-from clinicfinder.core.descriptions import description_html
 from clinicfinder.core.domain import ClinicStatus
 from clinicfinder.core.geo import GeocodeError, Place
 from clinicfinder.core.i18n import text_for
@@ -41,9 +39,6 @@ from clinicfinder.web.patient.forms import (
 )
 
 blueprint = Blueprint("patient", __name__)
-blueprint.add_app_template_global(charts.chart_x, "chart_x")
-blueprint.add_app_template_global(charts.distance_marks, "distance_marks")
-blueprint.add_app_template_filter(description_html, "description_html")
 
 DEFAULT_UNIT = {"en": "mi", "es": "km"}
 DEFAULT_CURRENCY = {"en": "USD", "es": "EUR"}

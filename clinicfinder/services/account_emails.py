@@ -1,4 +1,4 @@
-"""The emails with single-use links: an invitation and a password reset (a .txt and .html pair each)."""
+"""The emails with single-use links for admins: an invitation and a password reset."""
 
 from __future__ import annotations
 
@@ -6,34 +6,28 @@ import logging
 import smtplib
 import threading
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_mail import Message
 
 from clinicfinder.db.models import TokenPurpose
+from clinicfinder.email import compose, external_url
 from clinicfinder.extensions import mail
 
 log = logging.getLogger(__name__)
 
-SUBJECTS = {
-    TokenPurpose.INVITATION: "You are invited to manage a listing on ClinicFinder",
-    TokenPurpose.PASSWORD_RESET: "Reset your ClinicFinder password",
-}
 TEMPLATES = {TokenPurpose.INVITATION: "admin_invitation", TokenPurpose.PASSWORD_RESET: "admin_password_reset"}
+# The admin pages are in English; their emails follow them.
+ADMIN_LANGUAGE = "en"
 
 
-def link_message(email: str, purpose: TokenPurpose, link: str, hours_valid: int) -> Message:
-    name = TEMPLATES[purpose]
-    return Message(
-        subject=SUBJECTS[purpose],
-        recipients=[email],
-        body=render_template(f"email/{name}.txt", link=link, hours=hours_valid),
-        html=render_template(f"email/{name}.html", link=link, hours=hours_valid),
-    )
+def link_message(email: str, purpose: TokenPurpose, token: str, hours_valid: int) -> Message:
+    link = external_url("auth.set_password", token=token)
+    return compose(TEMPLATES[purpose], email, ADMIN_LANGUAGE, link=link, hours=hours_valid)
 
 
-def send_link(email: str, purpose: TokenPurpose, link: str, hours_valid: int) -> bool:
+def send_link(email: str, purpose: TokenPurpose, token: str, hours_valid: int) -> bool:
     """Send now, on the request; False if the mail server refused (logged without the link)."""
-    return _send(link_message(email, purpose, link, hours_valid), purpose)
+    return _send(link_message(email, purpose, token, hours_valid), purpose)
 
 
 def _send(message: Message, purpose: TokenPurpose) -> bool:
@@ -47,14 +41,15 @@ def _send(message: Message, purpose: TokenPurpose) -> bool:
     return True
 
 
-def send_link_after_responding(email: str, purpose: TokenPurpose, link: str, hours_valid: int) -> None:
+def send_link_after_responding(email: str, purpose: TokenPurpose, token: str, hours_valid: int) -> None:
     """Send on a background thread, so the page answers as fast for an unknown address as for a real one.
 
     Timing would otherwise tell an attacker which addresses have accounts (the SMTP conversation
     takes tens to hundreds of milliseconds). A lost reset email costs the admin one more request.
     """
+    # The proxy's target: the thread outlives the request, so it needs the app itself.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    message = link_message(email, purpose, link, hours_valid)  # rendered here: templates need the request
+    message = link_message(email, purpose, token, hours_valid)
 
     def send() -> None:
         with app.app_context():
