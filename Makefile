@@ -10,10 +10,7 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/message
 run: $(VENV)/.installed $(CATALOGUES)
 	scripts/run.sh
 
-test: $(VENV)/.installed-dev $(CATALOGUES) system-deps
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+test: lint typecheck $(CATALOGUES) system-deps
 	$(BIN)/pytest
 
 # The same suite on PostgreSQL + Redis: a throw-away cluster and server, started and stopped here.
@@ -30,15 +27,17 @@ faults: $(VENV)/.installed-dev $(CATALOGUES) system-deps
 load-test: $(VENV)/.installed-dev $(CATALOGUES) system-deps
 	scripts/with-services.sh $(BIN)/python -m benchmarks.load_test
 
+# Style, then the house plan: the import contracts of docs/architecture.md (the core stays pure).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(CATALOGUES)
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -1,4 +1,4 @@
-"""ClinicFinder: find fertility clinics that fit, and take a report to the first visit."""
+"""The application factory: `create_app` builds the app in named steps, read top to bottom."""
 
 from __future__ import annotations
 
@@ -14,13 +14,24 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from clinicfinder.cli import clinics_cli, journeys_cli, mailsink_command, reports_cli, worker_command
 from clinicfinder.config import Settings
 from clinicfinder.core import templating
 from clinicfinder.core.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
 from clinicfinder.core.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 from clinicfinder.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, queue
+from clinicfinder.pdf.renderer import renderer
 from clinicfinder.services import search as services
 from clinicfinder.tasks import register_tasks
+from clinicfinder.web.admin.views import blueprint as admin
+from clinicfinder.web.api.views import blueprint as api
+from clinicfinder.web.auth.cli import users_cli
+from clinicfinder.web.auth.views import blueprint as auth
+from clinicfinder.web.health import blueprint as health
+from clinicfinder.web.language import blueprint as language
+from clinicfinder.web.language import current_language, same_site_path, select_locale
+from clinicfinder.web.patient.report_views import blueprint as report
+from clinicfinder.web.patient.views import blueprint as patient
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -60,25 +71,16 @@ def register_extensions(app: Flask) -> None:
     queue.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    from clinicfinder.web.language import select_locale
 
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS_DIR))
 
 
 def register_report_renderer(app: Flask) -> None:
-    from clinicfinder.pdf.renderer import renderer
 
     renderer.configure(app.config["RENDER_PROCESSES"], app.config["RENDER_TASKS_PER_CHILD"])
 
 
 def register_blueprints(app: Flask) -> None:
-    from clinicfinder.web.admin.views import blueprint as admin
-    from clinicfinder.web.api.views import blueprint as api
-    from clinicfinder.web.auth.views import blueprint as auth
-    from clinicfinder.web.health import blueprint as health
-    from clinicfinder.web.language import blueprint as language
-    from clinicfinder.web.patient.report_views import blueprint as report
-    from clinicfinder.web.patient.views import blueprint as patient
 
     app.register_blueprint(patient)
     app.register_blueprint(report)
@@ -114,8 +116,6 @@ def register_errorhandlers(app: Flask) -> None:
         elif request.path.startswith("/find/"):
             target = request.path
         else:  # the language switch, in every page's header
-            from clinicfinder.web.language import same_site_path
-
             target = same_site_path(request.form.get("next"))
         flash(_("That page had expired, so nothing was sent. Please answer again."), "error")
         return redirect(target)
@@ -125,7 +125,6 @@ def register_errorhandlers(app: Flask) -> None:
     def database_unavailable(error: DBAPIError) -> tuple[str | Response, int, dict[str, str]]:
         # A database that is down or restarting is an outage, not a bug: a clear 503, never a traceback.
         # Whatever the request had not committed is rolled back; what was committed before is safe.
-        from clinicfinder.extensions import db
 
         with contextlib.suppress(DBAPIError):  # rolling back a dead connection can fail too
             db.session.rollback()
@@ -139,7 +138,6 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_context(app: Flask) -> None:
     templating.install_helpers(app.jinja_env)  # the same helpers as the worker's and the report's
-    from clinicfinder.web.language import current_language
 
     @app.context_processor
     def page_context() -> dict[str, object]:
@@ -166,6 +164,10 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        # Pages, API answers and health checks can carry health answers, accounts or one-time links:
+        # no browser or proxy keeps a copy. Only the bundled static files may be cached.
+        if request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
         if app.config["APP_ENV"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
@@ -189,13 +191,11 @@ def register_logging(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from clinicfinder.cli import clinics_cli, journeys_cli, mailsink_command, reports_cli, worker_command
 
     app.cli.add_command(clinics_cli)
     app.cli.add_command(journeys_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(mailsink_command)
-    from clinicfinder.web.auth.cli import users_cli
 
     app.cli.add_command(users_cli)

@@ -16,6 +16,7 @@ from clinicfinder.core.paths import PROJECT_ROOT
 from clinicfinder.db.directory import export_directory, import_directory
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db, queue
+from clinicfinder.services import journey, report_retention
 
 clinics_cli = click.Group("clinics", help="Import and export the clinic directory (clinics.csv).")
 
@@ -80,8 +81,6 @@ journeys_cli = click.Group("journeys", help="Patients' answers held between the 
 @with_appcontext
 def purge_journeys_command() -> None:
     """Delete every answer set idle for more than an hour (the worker also does this every 10 minutes)."""
-    from clinicfinder.services import journey
-
     click.echo(f"{journey.purge_expired()} expired answer set(s) deleted")
 
 
@@ -95,9 +94,7 @@ def purge_reports_command() -> None:
 
     The worker does the same every minute; this is for a machine where no worker runs.
     """
-    from clinicfinder.services import delivery
-
-    counts = delivery.purge()
+    counts = report_retention.purge()
     click.echo(
         f"{counts['expired']} unconfirmed request(s) expired, {counts['deleted']} old request(s) deleted, "
         f"{counts['files']} PDF file(s) removed"

@@ -12,7 +12,7 @@ from flask import Flask
 from huey import crontab
 
 from clinicfinder.extensions import queue
-from clinicfinder.services import delivery, journey
+from clinicfinder.services import delivery, journey, report_retention
 
 SEND_CONFIRMATION = "send_confirmation"
 DELIVER_REPORT = "deliver_report"
@@ -38,7 +38,7 @@ def register_tasks(app: Flask) -> None:
 
 def sweep_and_purge_reports() -> None:
     delivery.sweep()
-    delivery.purge()
+    report_retention.purge()
 
 
 def purge_expired_answers() -> None:

@@ -31,7 +31,7 @@ from clinicfinder import mailsink
 from clinicfinder.app import create_app
 from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.extensions import db, mail, queue
-from clinicfinder.services import delivery
+from clinicfinder.services import delivery, report_retention
 from tests.test_journey import TOKEN, answer_all, post
 
 ADDRESS = "Patient.Person+clinics@Example.org"
@@ -248,7 +248,7 @@ def test_an_expired_or_forged_confirmation_link_sends_nothing(
         db.session.commit()
     assert patient.get(link(confirmation, "/report/confirm")).status_code == 410
     with seeded_app.app_context():
-        assert delivery.purge()["expired"] == 1
+        assert report_retention.purge()["expired"] == 1
     [row] = report_rows(seeded_app)
     assert row.status is ReportStatus.EXPIRED and row.answers is None and row.recipient is None
     run_jobs(seeded_app)

@@ -21,7 +21,6 @@ import smtplib
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +41,9 @@ from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.email import compose, external_url
 from clinicfinder.extensions import db, mail, queue
 from clinicfinder.pdf.renderer import make_report_pdf
+from clinicfinder.services import journey
+from clinicfinder.services import search as services
+from clinicfinder.services.report_retention import delete_requests, pdf_path
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +116,6 @@ def _read_token(token: str, salt: str, max_age: timedelta) -> str | None:
 
 def snapshot(answers: dict[str, Any], place_label: str) -> dict[str, Any]:
     """The least of the journey's answers that makes the report; the place as worded for the patient."""
-    from clinicfinder.services import journey
-
     return {
         "place": {key: answers["place"][key] for key in ("latitude", "longitude")},
         "place_label": place_label,
@@ -200,7 +200,7 @@ def erase(token: str) -> bool:
     report_id = _read_token(token, ERASE_SALT, timedelta(days=max(current_app.config["REPORT_RETENTION_DAYS"], 1)))
     if report_id is None:
         return False
-    _delete_requests([report_id])
+    delete_requests([report_id])
     return True
 
 
@@ -386,8 +386,6 @@ def describe_error(error: BaseException) -> str:
 
 
 def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime) -> Report:
-    from clinicfinder.services import search as services
-
     budget = answers.get("budget")
     currency = answers["currency"]
     choices = ReportChoices(
@@ -424,10 +422,6 @@ def download_report(answers: dict[str, Any], language: str, place_label: str) ->
 
 
 # --- files -----------------------------------------------------------------------------------
-
-
-def pdf_path(report_id: str) -> Path:
-    return Path(current_app.config["REPORTS_DIR"]) / f"{uuid.UUID(report_id)}.pdf"
 
 
 def _stored_pdf(report_id: str, report: Report) -> bytes:
@@ -484,44 +478,3 @@ def _give_up_on_exhausted() -> None:
                 next_attempt_at=None, last_error="gave up: no attempt finished")
     )  # fmt: skip
     db.session.commit()
-
-
-def purge() -> dict[str, int]:
-    """Delete what has outlived its purpose: unconfirmed answers, old rows, stray PDFs."""
-    expired = db.session.execute(
-        sa.update(ReportRequest)
-        .where(ReportRequest.status == ReportStatus.AWAITING_CONFIRMATION, ReportRequest.confirm_by < now())
-        .values(status=ReportStatus.EXPIRED, answers=None, recipient=None, claimed_at=None)
-    )
-    db.session.commit()
-    old = list(db.session.scalars(sa.select(ReportRequest.id).where(ReportRequest.expires_at < now())))
-    _delete_requests(old)
-    files = _purge_files()
-    return {"expired": int(getattr(expired, "rowcount", 0) or 0), "deleted": len(old), "files": files}
-
-
-def _delete_requests(report_ids: list[str]) -> None:
-    if not report_ids:
-        return
-    db.session.execute(sa.delete(ReportRequest).where(ReportRequest.id.in_(report_ids)))
-    db.session.commit()
-    for report_id in report_ids:
-        pdf_path(report_id).unlink(missing_ok=True)
-
-
-def _purge_files() -> int:
-    """PDFs with no live job behind them (sent, erased, failed, or left by a crash)."""
-    folder = Path(current_app.config["REPORTS_DIR"])
-    if not folder.is_dir():
-        return 0
-    live = set(
-        db.session.scalars(
-            sa.select(ReportRequest.id).where(ReportRequest.status.in_([ReportStatus.QUEUED, ReportStatus.MAKING]))
-        )
-    )
-    removed = 0
-    for path in [*folder.glob("*.pdf"), *folder.glob("*.part")]:
-        if path.stem not in live:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed

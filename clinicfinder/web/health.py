@@ -44,7 +44,6 @@ def healthz() -> tuple[Response, int]:
     checks["smtp"] = smtp_status(current_app._get_current_object())  # type: ignore[attr-defined]
     healthy = all(check["status"] == "ok" for check in checks.values())
     response = jsonify(status="ok" if healthy else "unavailable", checks=checks)
-    response.headers["Cache-Control"] = "no-store"
     return response, 200 if healthy else 503
 
 

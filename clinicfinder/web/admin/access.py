@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Literal
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -94,12 +94,6 @@ def visible_clinic_ids(user: User) -> list[str] | None:
     if user.role is Role.SITE_ADMIN:
         return None
     return [clinic.id for clinic in user.clinics]
-
-
-def no_store(response: Response) -> Response:
-    """Admin and account pages show unpublished edits, accounts and one-time links: never cache them."""
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 def expired_form(error: CSRFError) -> ResponseReturnValue:

@@ -27,7 +27,6 @@ from clinicfinder.web.admin.access import (
     clinic_view,
     expired_form,
     is_site_admin,
-    no_store,
     site_admin_view,
     visible_clinic_ids,
     visible_clinics,
@@ -47,7 +46,6 @@ from clinicfinder.web.admin.forms import (
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 blueprint.register_error_handler(CSRFError, expired_form)
-blueprint.after_request(no_store)
 
 CLINICS_PER_PAGE = 50
 AUDIT_ROWS = 200

@@ -32,13 +32,6 @@ def api_error(error: ApiError) -> tuple[Response, int]:
     return jsonify(Error.of(error).to_json()), error.status
 
 
-@blueprint.after_request
-def no_store(response: Response) -> Response:
-    # Searches carry health answers: never keep them in a shared or browser cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @blueprint.get("/geocode")
 def geocode() -> dict[str, Any]:
     params = GeocodeParams.parse(request.args)

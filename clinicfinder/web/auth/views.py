@@ -14,14 +14,13 @@ from clinicfinder.db.models import TokenPurpose, utcnow
 from clinicfinder.extensions import db, limiter
 from clinicfinder.services import account_emails as emails
 from clinicfinder.services import accounts
-from clinicfinder.web.admin.access import expired_form, no_store, public_view
+from clinicfinder.web.admin.access import expired_form, public_view
 from clinicfinder.web.auth import sessions
 from clinicfinder.web.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
 
 blueprint = Blueprint("auth", __name__, url_prefix="/account")
 blueprint.record_once(lambda state: sessions.init_app(state.app))  # type: ignore[arg-type]
 blueprint.register_error_handler(CSRFError, expired_form)
-blueprint.after_request(no_store)
 
 LOGIN_FAILED = "Email or password is wrong, or the account is locked. Please try again in a few minutes."
 

@@ -31,12 +31,6 @@ UNDISCLOSED = "undisclosed"
 report_limit = limiter.shared_limit(lambda: current_app.config["REPORT_LIMIT_PER_IP"], scope="report", methods=["POST"])
 
 
-@blueprint.after_request
-def never_cache(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _answers_or_none() -> dict[str, Any] | None:
     answers = journey.load()
     return answers if journey.first_missing_step(answers) is None else None

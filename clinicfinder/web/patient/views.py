@@ -6,7 +6,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -42,13 +42,6 @@ blueprint = Blueprint("patient", __name__)
 
 DEFAULT_UNIT = {"en": "mi", "es": "km"}
 DEFAULT_CURRENCY = {"en": "USD", "es": "EUR"}
-
-
-@blueprint.after_request
-def never_cache_answers(response: Response) -> Response:
-    # These pages show health answers: no browser or proxy may keep a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @blueprint.get("/")
