@@ -10,6 +10,7 @@ import pytest
 
 from clinicfinder.core.directory.columns import COLUMNS
 from tools.cdc_clinics_csv import (
+    EarlierListing,
     convert,
     convert_with_report,
     haversine_km,
@@ -242,14 +243,21 @@ def test_point_is_read_longitude_first() -> None:
 @pytest.mark.parametrize(
     ("geolocation", "latitude", "longitude", "coordinates_source"),
     [
-        # 0.4° of latitude is ~44 km: close enough, CDC's point is kept.
-        ("POINT (-87 41.6)", "41.6000", "-87.0000", "CDC NASS 2022"),
-        # 0.46° is ~51 km: just past the limit, the ZIP centroid wins.
+        # 0.08° of latitude is ~9 km: close enough, CDC's point is kept.
+        ("POINT (-87 41.92)", "41.9200", "-87.0000", "CDC NASS 2022"),
+        # 0.1° is ~11 km: just past the limit, the ZIP centroid wins.
         (
-            "POINT (-87 41.54)",
+            "POINT (-87 41.9)",
             "42.0000",
             "-87.0000",
-            "ZIP centroid (zipcodes package); CDC point was 51 km away",
+            "ZIP centroid (zipcodes package); CDC point was 11 km away",
+        ),
+        # ~42 km, as Kindbody St Louis was: once kept, now replaced.
+        (
+            "POINT (-87 41.62)",
+            "42.0000",
+            "-87.0000",
+            "ZIP centroid (zipcodes package); CDC point was 42 km away",
         ),
         (
             "POINT (-118.1325 34.1446)",
@@ -272,6 +280,36 @@ def test_cdc_point_far_from_its_zip_centroid_is_replaced(
 
     assert (row["latitude"], row["longitude"]) == (latitude, longitude)
     assert row["coordinates_source"] == coordinates_source
+
+
+OLD_POINT = (41.8945, -87.639)
+
+
+def test_a_clinic_that_moved_while_cdc_kept_its_old_point_gets_the_zip_centroid() -> None:
+    earlier = {1: [EarlierListing(2021, "409 W. Huron St, Suite 500", OLD_POINT)]}
+
+    row = only(convert(raw_clinic(), fake_centroid, earlier))
+
+    assert (row["latitude"], row["longitude"]) == ("41.8950", "-87.6200")
+    assert row["coordinates_source"] == (
+        "ZIP centroid (zipcodes package); address changed since 2021, CDC kept the old point"
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "point"),
+    [
+        ("680 N. Lake Shore Dr, Suite 117", OLD_POINT),  # same address: not a move
+        ("680 North Lake Shore Drive, Suite 200", OLD_POINT),  # new suite and spelling: not a move
+        ("409 W. Huron St, Suite 500", (41.8945, -87.6350)),  # moved, and CDC placed it again
+    ],
+)
+def test_an_unchanged_address_or_a_new_cdc_point_keeps_the_cdc_point(address: str, point: tuple[float, float]) -> None:
+    earlier = {1: [EarlierListing(2021, address, point)]}
+
+    row = only(convert(raw_clinic(), fake_centroid, earlier))
+
+    assert (row["latitude"], row["longitude"], row["coordinates_source"]) == ("41.8945", "-87.6390", "CDC NASS 2022")
 
 
 def test_unknown_zip_keeps_the_cdc_point() -> None:
@@ -536,11 +574,20 @@ def test_bloom_fertility_is_not_listed_but_its_point_would_be_fixed() -> None:
     assert row["coordinates_source"].startswith("ZIP centroid (zipcodes package)")
 
 
-def test_every_listed_clinic_is_within_50_km_of_its_zip_centroid() -> None:
+def test_every_listed_clinic_is_within_10_km_of_its_zip_centroid() -> None:
     too_far = {
         row["clinic_id"]: round(_distance_to_zip_centroid_km(row))
         for row in read_clinics_csv()
-        if zipcodes_centroid(row["postal_code"]) is not None and _distance_to_zip_centroid_km(row) > 50
+        if zipcodes_centroid(row["postal_code"]) is not None and _distance_to_zip_centroid_km(row) > 10
     }
 
     assert too_far == {}
+
+
+def test_kindbody_st_louis_is_placed_in_missouri_not_at_its_old_illinois_point() -> None:
+    listed = only([row for row in read_clinics_csv() if row["clinic_id"] == "us-cdc-702"])
+
+    assert (listed["city"], listed["region"]) == ("St Louis", "MO")
+    # The Mississippi runs at about 90.18° W by St Louis; Missouri is west of it.
+    assert float(listed["longitude"]) < -90.2
+    assert "address changed since 2021" in listed["coordinates_source"]

@@ -3,6 +3,11 @@
 The raw file is long (one row per clinic × SubTopic); this pivots it to one row per
 clinic, fixes the known defects listed in `docs/clinics-csv.md` and fills only what CDC
 published. Pure Python: no Flask, no SQLAlchemy.
+
+    python scripts/build_clinics_csv.py data/raw/cdc_art_services_profiles_2022.csv clinics.csv
+
+reads the 2020 and 2021 files beside the 2022 one (or those given with `--previous`) to spot a
+clinic that moved while CDC kept its old point.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ AS_OF = "2022-12-31"
 OUTCOMES_YEAR = "2022"
 COORDINATES_KEPT = "CDC NASS 2022"
 CENTROID_SOURCE = "ZIP centroid (zipcodes package)"
-# The ZIP centroid is a median 1.9 km from CDC's point (95th percentile ~8 km); the
-# misplaced clinics are hundreds of km off, so 50 km separates the two cleanly.
-MAX_POINT_TO_CENTROID_KM = 50.0
+# The ZIP centroid is a median 1.9 km from CDC's point (95th percentile ~8 km). The misplaced
+# clinics are hundreds of km off, but CDC also carries a moved clinic's old point forward
+# (Kindbody St Louis sat 42 km away, in Illinois): past 10 km the centroid is the safer place.
+MAX_POINT_TO_CENTROID_KM = 10.0
 EARTH_RADIUS_KM = 6371.0
 
 NATIONAL_FACILITY = "National"
@@ -77,6 +83,53 @@ IDENTITY_FIELDS: tuple[str, ...] = (
 POINT_RE = re.compile(r"POINT\s*\(\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*\)")
 
 ZipCentroid: TypeAlias = Callable[[str], tuple[float, float] | None]
+PREVIOUS_YEARS = (2021, 2020)  # newest first: "address changed since 2021" names the latest one
+
+
+@dataclass(frozen=True)
+class EarlierListing:
+    """A clinic's address and point in an earlier year's file."""
+
+    year: int
+    address: str
+    point: tuple[float, float] | None
+
+
+_STREET_WORDS = {
+    "street": "st",
+    "avenue": "ave",
+    "road": "rd",
+    "drive": "dr",
+    "boulevard": "blvd",
+    "parkway": "pkwy",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+}
+
+
+def street_key(address: str) -> str:
+    """The street line of an address, so a new suite, spelling or ZIP fix is not a move."""
+    parts = [part.strip() for part in address.lower().split(",")]
+    street = next((part for part in parts if part[:1].isdigit()), parts[0] if parts else "")
+    words = re.findall(r"[a-z0-9]+", street)
+    return " ".join(_STREET_WORDS.get(word, word) for word in words)
+
+
+def moved_with_old_point(
+    address: str, point: tuple[float, float] | None, earlier: Sequence[EarlierListing]
+) -> int | None:
+    """The newest earlier year whose *different* address had the same point: CDC kept the old point.
+
+    A clinic whose point changed along with its address was placed again by CDC; that point stays.
+    """
+    if point is None:
+        return None
+    for listing in sorted(earlier, key=lambda listing: listing.year, reverse=True):
+        if listing.point == point and street_key(listing.address) != street_key(address):
+            return listing.year
+    return None
 
 
 @dataclass
@@ -160,15 +213,22 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def resolve_coordinates(
-    point: tuple[float, float] | None, centroid: tuple[float, float] | None
+    point: tuple[float, float] | None,
+    centroid: tuple[float, float] | None,
+    moved_since: int | None = None,
 ) -> tuple[tuple[float, float] | None, str]:
-    """Pick CDC's point or the ZIP centroid; return it with its `coordinates_source`."""
+    """Pick CDC's point or the ZIP centroid; return it with its `coordinates_source`.
+
+    `moved_since`: the year of an earlier, different address that had this same point.
+    """
     if point is None and centroid is None:
         return None, ""
     if centroid is None:
         return point, COORDINATES_KEPT
     if point is None:
         return centroid, f"{CENTROID_SOURCE}; CDC gave no point"
+    if moved_since is not None:
+        return centroid, f"{CENTROID_SOURCE}; address changed since {moved_since}, CDC kept the old point"
     distance = haversine_km(point, centroid)
     if distance > MAX_POINT_TO_CENTROID_KM:
         return centroid, f"{CENTROID_SOURCE}; CDC point was {round(distance)} km away"
@@ -220,6 +280,7 @@ def _convert_clinic(
     status: ClinicStatus,
     zip_centroid: ZipCentroid,
     report: ConversionReport,
+    earlier: Sequence[EarlierListing] = (),
 ) -> dict[str, str]:
     out = dict.fromkeys(COLUMNS, "")
     ident = clinic.identity
@@ -244,7 +305,9 @@ def _convert_clinic(
     )
 
     centroid = zip_centroid(postal_code) if postal_code else None
-    coordinates, coordinates_source = resolve_coordinates(parse_point(ident["Geolocation"]), centroid)
+    point = parse_point(ident["Geolocation"])
+    moved_since = moved_with_old_point(ident["Address"], point, earlier)
+    coordinates, coordinates_source = resolve_coordinates(point, centroid, moved_since)
     if coordinates is not None:
         out["latitude"], out["longitude"] = (f"{x:.4f}" for x in coordinates)
         out["coordinates_source"] = coordinates_source
@@ -291,9 +354,12 @@ def _convert_clinic(
 
 
 def convert_with_report(
-    raw_rows: Iterable[Mapping[str, str]], zip_centroid: ZipCentroid
+    raw_rows: Iterable[Mapping[str, str]],
+    zip_centroid: ZipCentroid,
+    earlier: Mapping[int, Sequence[EarlierListing]] | None = None,
 ) -> tuple[list[dict[str, str]], ConversionReport]:
     """Like `convert`, also returning what was fixed or skipped."""
+    earlier = earlier or {}
     report = ConversionReport()
     rows: list[dict[str, str]] = []
     for number, clinic in sorted(_group_rows(raw_rows).items()):
@@ -304,7 +370,7 @@ def convert_with_report(
             continue
         if raw_status not in STATUSES:
             raise ValueError(f"ClinicId {number}: unknown Clinic Status {raw_status!r}")
-        rows.append(_convert_clinic(clinic, STATUSES[raw_status], zip_centroid, report))
+        rows.append(_convert_clinic(clinic, STATUSES[raw_status], zip_centroid, report, earlier.get(number, ())))
     report.clinics_written = len(rows)
     return rows, report
 
@@ -312,9 +378,40 @@ def convert_with_report(
 def convert(
     raw_rows: Iterable[Mapping[str, str]],
     zip_centroid: Callable[[str], tuple[float, float] | None],
+    earlier: Mapping[int, Sequence[EarlierListing]] | None = None,
 ) -> list[dict[str, str]]:
-    """One `clinics.csv` row per reporting clinic, keyed by `COLUMNS`, by ClinicId."""
-    return convert_with_report(raw_rows, zip_centroid)[0]
+    """One `clinics.csv` row per reporting clinic, keyed by `COLUMNS`, by ClinicId.
+
+    `earlier`: per ClinicId number, its listings in earlier years' files (see `read_earlier`).
+    """
+    return convert_with_report(raw_rows, zip_centroid, earlier)[0]
+
+
+def read_earlier(paths: Iterable[Path]) -> dict[int, list[EarlierListing]]:
+    """Each clinic's address and point in earlier Services and Profiles files."""
+    earlier: dict[int, list[EarlierListing]] = {}
+    for path in paths:
+        with path.open(newline="", encoding="utf-8") as raw:
+            seen: dict[int, EarlierListing] = {}
+            for row in csv.DictReader(raw):
+                if _cell(row, "FacilityName") == NATIONAL_FACILITY:
+                    continue
+                number = _clinic_number(_cell(row, "ClinicId"))
+                seen.setdefault(
+                    number,
+                    EarlierListing(
+                        int(_cell(row, "Year")), _cell(row, "Address"), parse_point(_cell(row, "Geolocation"))
+                    ),
+                )
+        for number, listing in seen.items():
+            earlier.setdefault(number, []).append(listing)
+    return earlier
+
+
+def default_previous(raw_csv: Path) -> list[Path]:
+    """The 2020 and 2021 files kept beside the 2022 one in `data/raw/`, when they are there."""
+    candidates = (raw_csv.with_name(f"cdc_art_services_profiles_{year}.csv") for year in PREVIOUS_YEARS)
+    return [path for path in candidates if path.exists() and path != raw_csv]
 
 
 # zipcodes' py.typed covers only its Rust core; the public wrapper is unannotated, so
@@ -353,11 +450,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build clinics.csv from CDC's ART Services and Profiles CSV.")
     parser.add_argument("raw_csv", metavar="RAW_CSV", help="CDC long-format file")
     parser.add_argument("out_csv", metavar="OUT_CSV", help="where to write clinics.csv")
+    parser.add_argument(
+        "--previous",
+        metavar="RAW_CSV",
+        action="append",
+        type=Path,
+        help="an earlier year's file, to spot moved clinics (default: the 2020 and 2021 files beside RAW_CSV)",
+    )
     args = parser.parse_args(argv)
 
     try:
+        previous = args.previous if args.previous is not None else default_previous(Path(args.raw_csv))
+        earlier = read_earlier(previous)
         with Path(args.raw_csv).open(newline="", encoding="utf-8") as raw:
-            rows, report = convert_with_report(csv.DictReader(raw), zipcodes_centroid)
+            rows, report = convert_with_report(csv.DictReader(raw), zipcodes_centroid, earlier)
         with Path(args.out_csv).open("w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()

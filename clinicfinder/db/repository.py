@@ -18,6 +18,7 @@ from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicSt
 from clinicfinder.core.matching.criteria import SURGICAL_SPERM_RETRIEVAL
 from clinicfinder.core.matching.facts import ClinicFacts, Fact, Offer, Outcomes
 from clinicfinder.core.matching.money import Money
+from clinicfinder.core.outcomes import OutcomeLibrary, outcome_library
 from clinicfinder.db.models import (
     Accreditation,
     Clinic,
@@ -53,8 +54,11 @@ _CLINIC_COLUMNS = (
 
 
 class ClinicRepository:
-    def __init__(self, session: Session | scoped_session[Any]) -> None:
+    def __init__(self, session: Session | scoped_session[Any], outcomes: OutcomeLibrary | None = None) -> None:
         self._session = session
+        # CDC's reference data ships with the app (like data/cost_reference.csv): read once per
+        # process, attached to each clinic by id with a dict lookup.
+        self._library = outcomes
 
     def _execute(self, statement: Any) -> Any:
         # Core, on the session's connection and transaction: these are plain selects, and the
@@ -95,6 +99,7 @@ class ClinicRepository:
         offers = self._offers(ids, treatments)
         male_factor = self._male_factor(ids) if SURGICAL_SPERM_RETRIEVAL & set(treatments) else {}
         languages = self._languages(ids)
+        library = self._library if self._library is not None else outcome_library()
         result = {}
         for row in rows:
             lab = accreditations.get(row.id, {})
@@ -123,6 +128,7 @@ class ClinicRepository:
                 offers=offers.get(row.id, {}),
                 male_factor=male_factor.get(row.id, {}),
                 languages=languages.get(row.id),
+                cdc=library.get(row.id),
             )
         return result
 

@@ -9,6 +9,7 @@ list what we could not check), a scored criterion that is unknown earns no point
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -117,12 +118,32 @@ def _evidence(*facts: Fact[Any] | None) -> tuple[Evidence, ...]:
 # --- gates ---------------------------------------------------------------------------
 
 
+def listed_status_passes(clinic: ClinicFacts) -> bool:
+    """Open, or "reorganized" (merger, new owner) while CDC still has its cycles for that year."""
+    if clinic.status is ClinicStatus.OPEN:
+        return True
+    return clinic.status is ClinicStatus.REORGANIZED and clinic.cdc is not None and clinic.cdc.reorganized_but_reported
+
+
+def yearly_cycles(clinic: ClinicFacts) -> float | None:
+    """What the volume gate judges: the mean over CDC's reported years 2020–2022 when we hold them.
+
+    One year crosses the line for dozens of clinics; without CDC's history (a clinic outside
+    the US, a new listing) the single year the listing gives decides.
+    """
+    if clinic.cdc is not None and (mean := clinic.cdc.mean_cycles_per_year) is not None:
+        return mean
+    if clinic.outcomes is None or clinic.outcomes.total_cycles is None:
+        return None
+    return float(clinic.outcomes.total_cycles)
+
+
 def open_and_reporting(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
     result, t = _result("open_and_reporting", policy, context), context.text
     evidence: tuple[Evidence, ...] = ()
     if clinic.listing_source is not None:
         evidence = (Evidence(clinic.listing_source, clinic.listing_as_of),)
-    if clinic.status is not ClinicStatus.OPEN:
+    if not listed_status_passes(clinic):
         status = t.gettext(STATUS_NAMES[clinic.status])
         return result.with_outcome(Outcome.FAILED, t.gettext("Listed as {status}.", status=status), evidence)
     outcomes = clinic.outcomes
@@ -133,6 +154,9 @@ def open_and_reporting(clinic: ClinicFacts, policy: QualityPolicy, context: Cont
     if context.today.year - outcomes.year > policy.max_outcome_age_years:
         detail = t.gettext("Its latest reported results are from {year}.", year=outcomes.year)
         return result.with_outcome(Outcome.FAILED, detail, evidence)
+    if clinic.status is ClinicStatus.REORGANIZED:
+        detail = t.gettext("Reorganized, and still reported its {year} results.", year=outcomes.year)
+        return result.with_outcome(Outcome.MET, detail, evidence)
     return result.with_outcome(
         Outcome.MET, t.gettext("Open; reported its {year} results.", year=outcomes.year), evidence
     )
@@ -158,6 +182,23 @@ def lab_accreditation(clinic: ClinicFacts, policy: QualityPolicy, context: Conte
 
 def minimum_volume(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
     result, t = _result("minimum_volume", policy, context), context.text
+    record = clinic.cdc
+    mean = None if record is None else record.mean_cycles_per_year
+    if record is not None and mean is not None:
+        years = record.volume_years
+        evidence = tuple(
+            Evidence(report.source, date(report.year, 12, 31)) for report in record.history if report.year in years
+        )
+        # Rounded down, so "100 a year" is never shown beside a clinic that fails a 100 line.
+        shown = t.number(math.floor(mean))
+        if len(years) == 1:
+            detail = t.gettext("{cycles} cycles in {year}.", cycles=shown, year=years[0])
+        else:
+            detail = t.gettext(
+                "{cycles} cycles a year on average, {first}–{last}.", cycles=shown, first=years[0], last=years[-1]
+            )
+        outcome = Outcome.MET if mean >= policy.min_cycles_per_year else Outcome.FAILED
+        return result.with_outcome(outcome, detail, evidence)
     outcomes = clinic.outcomes
     if outcomes is None or outcomes.total_cycles is None:
         return result.with_outcome(Outcome.UNKNOWN, t.gettext("We don't know how many cycles it performs."))

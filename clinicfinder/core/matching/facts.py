@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
 from clinicfinder.core.matching.money import Money
+from clinicfinder.core.outcomes.library import ClinicRecord
 
 T = TypeVar("T")
 
@@ -66,3 +67,6 @@ class ClinicFacts:
     offers: Mapping[Treatment, Offer] = field(default_factory=dict)
     male_factor: Mapping[MaleFactorCapability, Fact[Availability]] = field(default_factory=dict)
     languages: Fact[tuple[str, ...]] | None = None
+    # CDC's outcomes by age, male-factor and ICSI shares, single-women service and 2020–2022
+    # history (reference data shipped with the app, attached by id); None for a clinic CDC lacks.
+    cdc: ClinicRecord | None = None

@@ -25,7 +25,13 @@ from clinicfinder.core.domain import (
     Treatment,
 )
 from clinicfinder.core.geo.distance import EARTH_RADIUS_KM, bounding_box, geodesic_km
-from clinicfinder.core.matching.criteria import SURGICAL_SPERM_RETRIEVAL, QualityPolicy, applicable
+from clinicfinder.core.matching.criteria import (
+    SURGICAL_SPERM_RETRIEVAL,
+    QualityPolicy,
+    applicable,
+    listed_status_passes,
+    yearly_cycles,
+)
 from clinicfinder.core.matching.facts import ClinicFacts
 from clinicfinder.core.matching.money import ExchangeRates
 from clinicfinder.core.matching.rounding import half_up_array
@@ -50,7 +56,8 @@ class DirectoryIndex:
     longitude: Floats
     is_open: Bools
     outcomes_year: Ints  # -1: unknown
-    cycles: Ints  # -1: unknown
+    cycles: Ints  # the listing's single year, for the volume points; -1: unknown
+    yearly_cycles: Floats  # what the volume gate judges (criteria.yearly_cycles); NaN: unknown
     lab_verified: Bools
     accepted_lab_body: Bools
     society_member: Bools
@@ -83,12 +90,13 @@ class DirectoryIndex:
             sort_names=np.array([c.name.casefold() for c in rows], dtype=np.str_),
             latitude=column((c.latitude for c in rows), np.float64),
             longitude=column((c.longitude for c in rows), np.float64),
-            is_open=column((c.status is ClinicStatus.OPEN for c in rows), np.bool_),
+            is_open=column((listed_status_passes(c) for c in rows), np.bool_),
             outcomes_year=column((c.outcomes.year if c.outcomes else -1 for c in rows), np.int64),
             cycles=column(
                 (c.outcomes.total_cycles if c.outcomes and c.outcomes.total_cycles is not None else -1 for c in rows),
                 np.int64,
             ),
+            yearly_cycles=column((_or_nan(yearly_cycles(c)) for c in rows), np.float64),
             lab_verified=column(
                 (
                     c.verified_lab_accreditation is not None
@@ -141,6 +149,10 @@ class DirectoryIndex:
             distances[spot] = geodesic_km(latitude, longitude, self.latitude[position], self.longitude[position])
         keep = distances <= radius_km
         return positions[keep], distances[keep]
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _accepted_body(clinic: ClinicFacts, policy: QualityPolicy) -> bool:
@@ -196,7 +208,7 @@ def score_columns(
     gates = (
         index.is_open[take] & (year >= 0) & (today.year - year <= policy.max_outcome_age_years),
         index.lab_verified[take] | index.accepted_lab_body[take],
-        cycles >= policy.min_cycles_per_year,
+        index.yearly_cycles[take] >= policy.min_cycles_per_year,  # NaN (unknown) fails, as in `assess`
     )
     availability = index.availability[treatment][take]
     price = index.price[currency][treatment][take]

@@ -2,6 +2,7 @@
 
 Pure standard library: the app, the worker and the build tools can all use it without Flask.
 Rates here are proportions (0–1); the CSV (`data/cdc_outcomes.csv`) keeps CDC's percentages.
+A yes/no cell (`unit` "yes_no") has no numeric value: see `library.Flag`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class Comparison(StrEnum):
     BELOW = "below"
     CONSISTENT = "consistent"
     TOO_FEW = "too_few"
+    # No national figure of the clinic's own year and source is at hand (our 2022 copy has none):
+    # never compared with another year's national figure instead.
+    NO_NATIONAL = "no_national"
 
 
 class NumeratorBasis(StrEnum):
@@ -69,7 +73,7 @@ class OutcomeFigure:
             unit=row["unit"],
             numerator=_optional_int(row["numerator"]),
             denominator=_optional_int(row["denominator"]),
-            value=float(row["value"]) if row["value"] else None,
+            value=float(row["value"]) if row["value"] and row["unit"] != "yes_no" else None,
             suppressed=row["suppressed"] == "true",
             numerator_basis=NumeratorBasis(basis) if basis else None,
             source=row["source"],
