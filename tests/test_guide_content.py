@@ -30,7 +30,7 @@ def test_the_content_loads_with_a_guide_for_every_treatment_diagnosis_and_situat
     content = load_content(CONTENT_DIR)
     assert set(content.treatments) == set(Treatment)
     assert set(content.diagnoses) == {code for code in DIAGNOSIS_LABELS if code}
-    assert set(content.situations) == {code for code in SITUATION_LABELS if code}
+    assert set(content.situations) <= {code for code in SITUATION_LABELS if code}  # a situation may add nothing
     assert list(content.section_titles) == ["bring", "ask", "prepare", "costs"]
     assert len(content.glossary) >= 10
 

@@ -35,7 +35,7 @@ TREATMENT_EXPLANATIONS: dict[str, str] = {
         "Freezing eggs, sperm or embryos now to use later, for example before cancer treatment."
     ),
 }
-# "" is the form's "prefer not to say": no diagnosis or situation is stored for it.
+# "" is the form's "prefer not to say": no diagnosis, situation or age band is stored for it.
 DIAGNOSIS_LABELS: dict[str, str] = {
     "": N_("Prefer not to say / not known"),
     "non_obstructive_azoospermia": N_("Non-obstructive azoospermia (little or no sperm made)"),
@@ -52,4 +52,20 @@ SITUATION_LABELS: dict[str, str] = {
     "couple": N_("A man and a woman"),
     "female_couple": N_("Two women"),
     "single_woman": N_("A woman on her own"),
+    "single_man": N_("A man on his own"),
+    "male_couple": N_("Two men"),
 }
+# CDC's age bands for outcomes by the age of the person whose eggs are used (own or donor eggs).
+AGE_BAND_LABELS: dict[str, str] = {
+    "": N_("Prefer not to say"),
+    "under_35": N_("Under 35"),
+    "35_37": N_("35–37"),
+    "38_40": N_("38–40"),
+    "41_42": N_("41–42"),
+    "over_42": N_("43 or over"),
+}
+AGE_BANDS: tuple[str, ...] = tuple(code for code in AGE_BAND_LABELS if code)
+AGE_BAND_HELP = N_(
+    "Success rates depend mostly on the age of the person whose eggs are used (with donor eggs, the donor's age),"
+    " so we use it only to choose which figures to show you."
+)

@@ -124,6 +124,7 @@ def snapshot(answers: dict[str, Any], place_label: str) -> dict[str, Any]:
         "treatment": answers["treatment"],
         "diagnosis": answers.get("diagnosis"),
         "situation": answers.get("situation"),
+        "age_band": answers.get("age_band"),
         "budget": answers.get("budget"),
         "currency": answers["currency"],
         "include_unpriced": answers.get("include_unpriced", True),
@@ -395,6 +396,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         treatment=Treatment(answers["treatment"]),
         diagnosis=answers.get("diagnosis"),
         situation=answers.get("situation"),
+        age_band=answers.get("age_band"),
         budget=None if budget is None else Money(Decimal(budget), currency),
         currency=currency,
         include_unpriced=answers.get("include_unpriced", True),
@@ -409,6 +411,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         include_unpriced=choices.include_unpriced,
         language=language,
         distance_unit=choices.unit,
+        age_band=choices.age_band,
         limit=REPORT_CLINICS,
     )
     outcome = services.search_clinics(query)

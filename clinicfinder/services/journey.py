@@ -126,5 +126,6 @@ def search_query(answers: dict[str, Any], language: str) -> SearchQuery:
         include_unpriced=answers.get("include_unpriced", True),
         language=language,
         distance_unit=answers.get("unit", "km"),
+        age_band=answers.get("age_band"),
         limit=20,
     )

@@ -70,6 +70,7 @@ class SearchQuery:
     language: str = "en"
     distance_unit: str = "km"  # how distances are written in explanations: "km" or "mi"
     limit: int = 20
+    age_band: str | None = None  # a code of vocabulary.AGE_BANDS (the egg provider's age); None: not given
 
     @property
     def text(self) -> Text:

@@ -20,7 +20,13 @@ from clinicfinder.core.matching.engine import SearchOutcome
 from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.report.guide import GLOSSARY, Guide, first_visit_guide
-from clinicfinder.core.vocabulary import DIAGNOSIS_LABELS, SITUATION_LABELS, TREATMENT_EXPLANATIONS, TREATMENT_LABELS
+from clinicfinder.core.vocabulary import (
+    AGE_BAND_LABELS,
+    DIAGNOSIS_LABELS,
+    SITUATION_LABELS,
+    TREATMENT_EXPLANATIONS,
+    TREATMENT_LABELS,
+)
 
 REPORT_TEMPLATE = "pdf/report.html"
 # The report shows the best ten: enough to compare, few enough to print.
@@ -55,6 +61,7 @@ class ReportChoices:
     treatment: Treatment
     diagnosis: str | None
     situation: str | None
+    age_band: str | None  # a code of AGE_BAND_LABELS; None: not given
     budget: Money | None
     currency: str
     include_unpriced: bool
@@ -93,6 +100,7 @@ def render_html(report: Report) -> str:
         treatment_explanation=t.gettext(TREATMENT_EXPLANATIONS[report.choices.treatment.value]),
         diagnosis_name=t.gettext(DIAGNOSIS_LABELS[report.choices.diagnosis]) if report.choices.diagnosis else None,
         situation_name=t.gettext(SITUATION_LABELS[report.choices.situation]) if report.choices.situation else None,
+        age_band_name=t.gettext(AGE_BAND_LABELS[report.choices.age_band]) if report.choices.age_band else None,
         cost_items={key: t.gettext(name) for key, name in COST_ITEM_NAMES.items()},
     )
 

@@ -19,7 +19,7 @@ from clinicfinder.core.matching.criteria import CriterionResult, Outcome
 from clinicfinder.core.matching.engine import Exclusion
 from clinicfinder.core.matching.estimates import CostEstimate
 from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind
-from clinicfinder.web.api.schemas import ApiError, Currency, Language, SearchParams
+from clinicfinder.web.api.schemas import AgeBand, ApiError, Currency, Language, SearchParams
 
 ClinicUrl = Callable[[str], str]  # a clinic id → the URL of its detail
 
@@ -355,6 +355,7 @@ class SearchQuery(ApiModel):
     include_unconfirmed: bool
     language: Language
     limit: int
+    age_band: AgeBand | None = Field(description="null: not given.")
 
 
 class ExchangeRates(ApiModel):
@@ -394,6 +395,7 @@ class SearchResponse(ApiModel):
                 include_unconfirmed=params.include_unconfirmed,
                 language=params.language,
                 limit=params.limit,
+                age_band=params.age_band,
             ),
             total=outcome.total,
             considered=outcome.considered,

@@ -30,13 +30,16 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from clinicfinder.core.domain import CURRENCIES, Treatment
 from clinicfinder.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from clinicfinder.core.vocabulary import AGE_BANDS
 
 Currency = Literal["USD", "EUR", "GBP"]
 Language = Literal["en", "es"]
+AgeBand = Literal["under_35", "35_37", "38_40", "41_42", "over_42"]
 # Literal needs the values spelled out; these say the API offers exactly what the rest of the app does.
 assert get_args(Currency) == CURRENCIES, "the API's currencies differ from clinicfinder.core.domain.CURRENCIES"
 assert set(get_args(Language)) == set(LANGUAGES), "the API's languages differ from clinicfinder.core.i18n.LANGUAGES"
 assert DEFAULT_LANGUAGE in get_args(Language)
+assert get_args(AgeBand) == AGE_BANDS, "the API's age bands differ from clinicfinder.core.vocabulary.AGE_BANDS"
 
 ANYWHERE = "anywhere"
 MAX_RADIUS_KM = 20_000.0
@@ -180,6 +183,11 @@ class SearchParams(QueryModel):
         default=cast(Language, DEFAULT_LANGUAGE), description="Language of the explanations.", examples=["es"]
     )
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT, description="How many ranked clinics to return.")
+    age_band: Annotated[AgeBand | None, _folded(AGE_BANDS)] = Field(
+        default=None,
+        description="CDC age band of the person whose eggs will be used (the donor's, with donor eggs).",
+        examples=["35_37"],
+    )
 
     @model_validator(mode="after")
     def _one_origin(self) -> Self:

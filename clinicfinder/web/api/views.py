@@ -73,6 +73,7 @@ def search() -> dict[str, Any]:
         include_unconfirmed=params.include_unconfirmed,
         language=params.language,
         limit=params.limit,
+        age_band=params.age_band,
     )
     outcome = services.search_clinics(query)
     rates = services.services().matcher.rates

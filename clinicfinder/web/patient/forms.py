@@ -23,7 +23,14 @@ from wtforms.validators import (
 
 from clinicfinder.core import vocabulary
 from clinicfinder.core.domain import CURRENCIES
-from clinicfinder.core.vocabulary import DIAGNOSIS_LABELS, SITUATION_LABELS, TREATMENT_LABELS
+from clinicfinder.core.vocabulary import (
+    AGE_BAND_HELP,
+    AGE_BAND_LABELS,
+    AGE_BANDS,
+    DIAGNOSIS_LABELS,
+    SITUATION_LABELS,
+    TREATMENT_LABELS,
+)
 
 RADIUS_CHOICES = ("10", "25", "50", "100", "250", "500", "1000", "1500", "2500", "anywhere")
 
@@ -32,6 +39,7 @@ TREATMENT_CHOICES = [(value, _l(label)) for value, label in TREATMENT_LABELS.ite
 TREATMENT_EXPLANATIONS = {value: _l(text) for value, text in vocabulary.TREATMENT_EXPLANATIONS.items()}
 DIAGNOSIS_CHOICES = [(value, _l(label)) for value, label in DIAGNOSIS_LABELS.items()]
 SITUATION_CHOICES = [(value, _l(label)) for value, label in SITUATION_LABELS.items()]
+AGE_BAND_CHOICES = [(value, _l(label)) for value, label in AGE_BAND_LABELS.items()]
 
 
 class WhereForm(FlaskForm):
@@ -77,6 +85,15 @@ class TreatmentForm(FlaskForm):
     )
     diagnosis = SelectField(_l("Diagnosis, if you know it (optional)"), choices=DIAGNOSIS_CHOICES, default="")
     situation = SelectField(_l("Who is the treatment for? (optional)"), choices=SITUATION_CHOICES, default="")
+    age_band = SelectField(
+        _l("Age of the person whose eggs will be used (optional)"),
+        choices=AGE_BAND_CHOICES,
+        default="",
+        # Checked by AnyOf, not by SelectField's own check, so the message says what to do, in the patient's language.
+        validate_choice=False,
+        validators=[AnyOf(["", *AGE_BANDS], message=_l("Choose one of the age ranges in the list."))],
+        description=_l(AGE_BAND_HELP),
+    )
 
 
 GROUPED_WHOLE = re.compile(r"^\d{1,3}(?:[.,\u00a0 ]\d{3})+$")

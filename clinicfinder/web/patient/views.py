@@ -23,6 +23,7 @@ from clinicfinder.services import journey
 from clinicfinder.services import search as services
 from clinicfinder.web.language import current_language
 from clinicfinder.web.patient.forms import (
+    AGE_BAND_CHOICES,
     DIAGNOSIS_CHOICES,
     RADIUS_CHOICES,
     SITUATION_CHOICES,
@@ -163,10 +164,14 @@ def treatment() -> str | BaseResponse:
     answers = journey.load()
     if "place" not in answers:
         return redirect(url_for(".where"))
-    form = TreatmentForm(data={key: answers.get(key, "") for key in ("treatment", "diagnosis", "situation")})
+    fields = ("treatment", "diagnosis", "situation", "age_band")
+    form = TreatmentForm(data={key: answers.get(key, "") for key in fields})
     if form.validate_on_submit():
         journey.update(
-            treatment=form.treatment.data, diagnosis=form.diagnosis.data or None, situation=form.situation.data or None
+            treatment=form.treatment.data,
+            diagnosis=form.diagnosis.data or None,
+            situation=form.situation.data or None,
+            age_band=form.age_band.data or None,  # "prefer not to say" stores nothing
         )
         return redirect(url_for(".budget"))
     return _show_step("patient/treatment.html", form, "treatment", step=2, explanations=TREATMENT_EXPLANATIONS)
@@ -214,6 +219,7 @@ def results() -> str | BaseResponse:
         treatment_names=dict(TREATMENT_CHOICES),
         diagnosis_names=dict(DIAGNOSIS_CHOICES),
         situation_names=dict(SITUATION_CHOICES),
+        age_band_names=dict(AGE_BAND_CHOICES),
         cost_items={key: _(name) for key, name in COST_ITEM_NAMES.items()},
         forget_form=ForgetForm(),
         download_form=ReportDownloadForm(),

@@ -1,0 +1,82 @@
+"""The age question in a real browser (Debian's Chromium through Playwright), checked with axe-core.
+
+Beside the other browser tests rather than in tests/browser/: tests/browser.py is still a module, and a
+tests/browser/ package would hide it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from clinicfinder.app import create_app
+from tests.browser import serving
+from tests.conftest import copy_seeded, make_environment
+
+AXE = Axe()
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[str]:
+    instance = tmp_path_factory.mktemp("live-age")
+    copy_seeded(seeded_database, instance)
+    with serving(create_app(make_environment(instance))) as base:
+        yield base
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    yield context.new_page()
+    context.close()
+
+
+def axe_violations(page: Page) -> list[str]:
+    result = AXE.run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in result.response["violations"]]
+
+
+def to_the_treatment_step(page: Page, base: str) -> None:
+    page.goto(base + "/find/where")
+    page.locator("#location").fill("60611")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Which treatment?")
+
+
+def test_a_patient_answers_the_age_question_on_an_accessible_treatment_step(page: Page, live_server: str) -> None:
+    to_the_treatment_step(page, live_server)
+    age = page.get_by_label("Age of the person whose eggs will be used (optional)")
+    expect(age).to_have_accessible_description(
+        "Success rates depend mostly on the age of the person whose eggs are used (with donor eggs, the donor's age),"
+        " so we use it only to choose which figures to show you."
+    )
+    assert axe_violations(page) == []
+    page.locator("input[name=treatment][value=egg_donation]").check()
+    page.get_by_label("Who is the treatment for? (optional)").select_option("male_couple")
+    age.select_option(label="38–40")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.locator("h1")).to_have_text("What is your budget?")
+    page.get_by_role("link", name="Back", exact=True).click()
+    expect(page.get_by_label("Age of the person whose eggs will be used (optional)")).to_have_value("38_40")
+    expect(page.get_by_label("Who is the treatment for? (optional)")).to_have_value("male_couple")
+    assert axe_violations(page) == []
+
+
+def test_an_unknown_age_code_is_shown_next_to_the_field_without_accessibility_problems(
+    page: Page, live_server: str
+) -> None:
+    to_the_treatment_step(page, live_server)
+    page.locator("input[name=treatment][value=ivf]").check()
+    # A tampered form: a code the list does not offer.
+    page.locator("#age_band").evaluate(
+        "select => { select.add(new Option('forty', 'forty')); select.value = 'forty'; }"
+    )
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.locator("#age_band-error")).to_have_text("Choose one of the age ranges in the list.")
+    expect(page.locator("#age_band")).to_have_attribute("aria-invalid", "true")
+    assert axe_violations(page) == []
