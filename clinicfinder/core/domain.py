@@ -56,3 +56,13 @@ class Role(enum.StrEnum):
 
 
 CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP")
+
+
+# A clinic admin's own word carries this source until a site admin verifies it (services/listing.py).
+CLINIC_REPORTED = "Clinic-reported"
+VERIFIED_CLAIM = "Clinic-reported, verified by ClinicFinder"
+
+
+def is_unverified_claim(source: str, verified_at: object | None) -> bool:
+    """A clinic's claim that no site admin has verified yet: shown, but never used for order or filters."""
+    return source.startswith(CLINIC_REPORTED) and not source.startswith(VERIFIED_CLAIM) and verified_at is None

@@ -16,7 +16,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import NumberPattern, format_currency, parse_pattern
+from babel.numbers import NumberPattern, format_currency, format_percent, parse_pattern
 
 from clinicfinder.core.paths import TRANSLATIONS_DIR
 
@@ -54,6 +54,11 @@ class Text:
 
     def number(self, value: int | float | Decimal, digits: int = 0) -> str:
         return _format_number(value, digits, self.locale)
+
+    def percent(self, proportion: float, digits: int = 1) -> str:
+        """A proportion (0–1) as a percentage in the locale's own way: "41.3%" / "41,3 %"."""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return str(format_percent(proportion, format=pattern, locale=self.locale))
 
     def money(self, amount: Decimal | float, currency: str) -> str:
         """Whole units, in the locale's own pattern: "$21,600" / "21.600 US$"."""

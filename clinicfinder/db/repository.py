@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, scoped_session
 
-from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.domain import (
+    AccreditationStatus,
+    Availability,
+    ClinicStatus,
+    MaleFactorCapability,
+    Treatment,
+    is_unverified_claim,
+)
 from clinicfinder.core.matching.criteria import SURGICAL_SPERM_RETRIEVAL
 from clinicfinder.core.matching.facts import ClinicFacts, Fact, Offer, Outcomes
 from clinicfinder.core.matching.money import Money
@@ -32,6 +39,10 @@ from clinicfinder.db.models import (
 
 # Keeps every IN (...) list well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
+# How services/listing.py marks a clinic's price on a service CDC lists: "… price; offered per <CDC source>".
+CDC_OFFERED = "offered per "
+OffersById = dict[str, dict[Treatment, Offer]]
+MaleFactorById = dict[str, dict[MaleFactorCapability, Fact[Availability]]]
 
 _CLINIC_COLUMNS = (
     Clinic.id,
@@ -96,8 +107,10 @@ class ClinicRepository:
         ids = [row.id for row in rows]
         outcomes = self._outcomes(ids)
         accreditations = self._accreditations(ids)
-        offers = self._offers(ids, treatments)
-        male_factor = self._male_factor(ids) if SURGICAL_SPERM_RETRIEVAL & set(treatments) else {}
+        offers, pending_offers = self._offers(ids, treatments)
+        male_factor, pending_male_factor = (
+            self._male_factor(ids) if SURGICAL_SPERM_RETRIEVAL & set(treatments) else ({}, {})
+        )
         languages = self._languages(ids)
         library = self._library if self._library is not None else outcome_library()
         result = {}
@@ -127,6 +140,8 @@ class ClinicRepository:
                 other_memberships=lab.get("societies"),
                 offers=offers.get(row.id, {}),
                 male_factor=male_factor.get(row.id, {}),
+                pending_offers=pending_offers.get(row.id, {}),
+                pending_male_factor=pending_male_factor.get(row.id, {}),
                 languages=languages.get(row.id),
                 cdc=library.get(row.id),
             )
@@ -158,8 +173,10 @@ class ClinicRepository:
             grouped[row.clinic_id].append(row)
         return {clinic_id: _accreditation_facts(rows) for clinic_id, rows in grouped.items()}
 
-    def _offers(self, ids: list[str], treatments: tuple[Treatment, ...]) -> dict[str, dict[Treatment, Offer]]:
-        offers: dict[str, dict[Treatment, Offer]] = defaultdict(dict)
+    def _offers(self, ids: list[str], treatments: tuple[Treatment, ...]) -> tuple[OffersById, OffersById]:
+        """Verified offers (they decide filters and order) and unverified clinic claims, apart."""
+        offers: OffersById = defaultdict(dict)
+        pending: OffersById = defaultdict(dict)
         columns = (
             TreatmentOffer.clinic_id,
             TreatmentOffer.treatment,
@@ -168,6 +185,7 @@ class ClinicRepository:
             TreatmentOffer.currency,
             TreatmentOffer.source,
             TreatmentOffer.as_of,
+            TreatmentOffer.verified_at,
         )
 
         def statement(chunk: list[str]) -> Any:
@@ -177,18 +195,28 @@ class ClinicRepository:
 
         for row in self._rows(statement, ids):
             price = None if row.price is None else Money(Decimal(row.price), row.currency)
-            offers[row.clinic_id][row.treatment] = Offer(row.availability, price, row.source, row.as_of)
-        return offers
+            offer = Offer(row.availability, price, row.source, row.as_of)
+            if not is_unverified_claim(row.source, row.verified_at):
+                offers[row.clinic_id][row.treatment] = offer
+                continue
+            pending[row.clinic_id][row.treatment] = offer
+            if CDC_OFFERED in row.source:
+                # "Clinic-reported price; offered per CDC …": CDC's word on the service still stands.
+                cdc_source = row.source.split(CDC_OFFERED, 1)[1].strip()
+                offers[row.clinic_id][row.treatment] = Offer(row.availability, None, cdc_source, row.as_of)
+        return offers, pending
 
-    def _male_factor(self, ids: list[str]) -> dict[str, dict[MaleFactorCapability, Fact[Availability]]]:
-        facts: dict[str, dict[MaleFactorCapability, Fact[Availability]]] = defaultdict(dict)
+    def _male_factor(self, ids: list[str]) -> tuple[MaleFactorById, MaleFactorById]:
+        facts: MaleFactorById = defaultdict(dict)
+        pending: MaleFactorById = defaultdict(dict)
         columns = (MaleFactorFact.clinic_id, MaleFactorFact.capability, MaleFactorFact.availability)
-        provenance = (MaleFactorFact.source, MaleFactorFact.as_of)
+        provenance = (MaleFactorFact.source, MaleFactorFact.as_of, MaleFactorFact.verified_at)
         for row in self._rows(
             lambda chunk: select(*columns, *provenance).where(MaleFactorFact.clinic_id.in_(chunk)), ids
         ):
-            facts[row.clinic_id][row.capability] = Fact(row.availability, row.source, row.as_of)
-        return facts
+            target = pending if is_unverified_claim(row.source, row.verified_at) else facts
+            target[row.clinic_id][row.capability] = Fact(row.availability, row.source, row.as_of)
+        return facts, pending
 
     def _languages(self, ids: list[str]) -> dict[str, Fact[tuple[str, ...]]]:
         grouped: dict[str, list[Any]] = defaultdict(list)

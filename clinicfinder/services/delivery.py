@@ -31,6 +31,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from clinicfinder.core.domain import Treatment
 from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
+from clinicfinder.core.matching.ordering import DEFAULT_ORDER
 from clinicfinder.core.report.builder import (
     REPORT_CLINICS,
     Report,
@@ -125,6 +126,7 @@ def snapshot(answers: dict[str, Any], place_label: str) -> dict[str, Any]:
         "diagnosis": answers.get("diagnosis"),
         "situation": answers.get("situation"),
         "age_band": answers.get("age_band"),
+        "order": answers.get("order", DEFAULT_ORDER),
         "budget": answers.get("budget"),
         "currency": answers["currency"],
         "include_unpriced": answers.get("include_unpriced", True),
@@ -412,6 +414,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         language=language,
         distance_unit=choices.unit,
         age_band=choices.age_band,
+        order=answers.get("order", DEFAULT_ORDER),
         limit=REPORT_CLINICS,
     )
     outcome = services.search_clinics(query)

@@ -20,6 +20,7 @@ from clinicfinder.core.domain import Treatment
 from clinicfinder.core.i18n import KM_PER_MILE
 from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
+from clinicfinder.core.matching.ordering import DEFAULT_ORDER
 from clinicfinder.db.models import JourneyAnswers
 from clinicfinder.extensions import db
 
@@ -112,7 +113,10 @@ def radius_in_unit(kilometres: float, answers: dict[str, Any]) -> str:
     return str(round(kilometres / _km_per_unit(answers)))
 
 
-def search_query(answers: dict[str, Any], language: str) -> SearchQuery:
+PAGE_SIZE = 20
+
+
+def search_query(answers: dict[str, Any], language: str, page: int = 1) -> SearchQuery:
     place = answers["place"]
     budget = answers.get("budget")
     currency = answers["currency"]
@@ -127,5 +131,7 @@ def search_query(answers: dict[str, Any], language: str) -> SearchQuery:
         language=language,
         distance_unit=answers.get("unit", "km"),
         age_band=answers.get("age_band"),
-        limit=20,
+        order=answers.get("order", DEFAULT_ORDER),
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )

@@ -23,7 +23,16 @@ from decimal import Decimal
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
+from clinicfinder.core.domain import (
+    CLINIC_REPORTED,
+    AccreditationStatus,
+    Availability,
+    ClinicStatus,
+    MaleFactorCapability,
+    Treatment,
+    is_unverified_claim,
+)
+from clinicfinder.core.domain import VERIFIED_CLAIM as VERIFIED
 from clinicfinder.db.directory import AnySession
 from clinicfinder.db.models import (
     CDC_VERIFIED_LAB,
@@ -39,8 +48,6 @@ from clinicfinder.db.models import (
     utcnow,
 )
 
-CLINIC_REPORTED = "Clinic-reported"
-VERIFIED = "Clinic-reported, verified by ClinicFinder"
 SOURCE_LENGTH = 200
 
 TREATMENT_NAMES = {
@@ -62,10 +69,6 @@ CAPABILITY_NAMES = {
 
 def is_cdc(source: str | None) -> bool:
     return source is not None and "CDC" in source
-
-
-def is_unverified_claim(source: str, verified_at: datetime | None) -> bool:
-    return source.startswith(CLINIC_REPORTED) and not source.startswith(VERIFIED) and verified_at is None
 
 
 @dataclass(frozen=True)

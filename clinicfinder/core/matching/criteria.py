@@ -1,9 +1,10 @@
 """The quality criteria, in one configurable place (PRODUCT.md, "Quality criteria").
 
-Gates decide whether a clinic is listed at all; scored criteria rank and explain. Each
-criterion returns met / failed / unknown with the facts (source, as-of date) it rests on.
-A fact nobody gave us is *unknown*: a gate that is unknown keeps the clinic out (we don't
-list what we could not check), a scored criterion that is unknown earns no points.
+Gates decide whether a clinic is listed at all; every other criterion is a fact shown to the
+patient, never folded into a score (the patient picks the order, see `engine.ORDERS`). Each
+returns met / failed / unknown with the facts (source, as-of date) it rests on. A fact nobody
+gave us is *unknown*: a gate that is unknown keeps the clinic out (we don't list what we could
+not check); an unknown fact is shown as unknown.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -19,7 +20,6 @@ from typing import Any
 from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
 from clinicfinder.core.i18n import N_, Text, text_for
 from clinicfinder.core.matching.facts import ClinicFacts, Fact
-from clinicfinder.core.matching.rounding import half_up
 
 SURGICAL_SPERM_RETRIEVAL = frozenset({Treatment.TESE, Treatment.MICRO_TESE})
 STATUS_NAMES: Mapping[ClinicStatus, str] = {
@@ -51,19 +51,19 @@ class CriterionResult:
     outcome: Outcome
     detail: str
     evidence: tuple[Evidence, ...] = ()
-    points: float = 0.0
-    max_points: float = 0.0
 
 
 @dataclass(frozen=True)
 class QualityPolicy:
-    """Thresholds and weights. Change them here; tests and docs/matching.md follow."""
+    """The gates' thresholds. Change them here (or by setting, see config.py); docs/matching.md follows."""
 
     min_cycles_per_year: int = 100
-    # CDC publishes final figures about two to three years after the treatment year.
-    max_outcome_age_years: int = 5
-    freshness_months: int = 12
-    # Lab accreditations we accept, besides CDC's own "verified lab accreditation" flag.
+    # Off by default: CDC's newest data is already years old, and a fixed age limit would empty the
+    # directory one day without anyone noticing. The data's year is shown on every page instead.
+    max_outcome_age_years: int | None = None
+    # Laboratory accreditations we accept, besides CDC's own "verified lab accreditation" flag. A licence
+    # from a national regulator (the HFEA) also counts; ISO 9001 does not: it certifies a quality-management
+    # system, not a laboratory's competence.
     accepted_lab_bodies: frozenset[str] = frozenset(
         {
             "CAP",
@@ -71,33 +71,10 @@ class QualityPolicy:
             "The Joint Commission",
             "NY State Tissue Bank",
             "HFEA",
-            "ISO 9001",
             "ISO 15189",
             "UNE 179007",
         }
     )
-    high_volume_cycles: int = 1000
-    mid_volume_cycles: int = 300
-    weights: Mapping[str, float] = field(
-        default_factory=lambda: {
-            "treatment_confirmed": 25.0,
-            "male_factor": 20.0,
-            "society_membership": 15.0,
-            "volume_tier": 10.0,
-            "freshness": 10.0,
-            "published_price": 10.0,
-            "language": 10.0,
-        }
-    )
-    # Up to this many points are taken off for distance, in proportion to the search radius.
-    distance_points: float = 20.0
-    # Share of the volume points a medium-volume clinic earns (a high-volume one earns them all).
-    mid_volume_share: float = 0.6
-
-    def __post_init__(self) -> None:
-        scored = {criterion.code for criterion in CRITERIA if not criterion.gate}
-        if set(self.weights) != scored:
-            raise ValueError(f"QualityPolicy.weights must give exactly these criteria: {sorted(scored)}")
 
 
 @dataclass(frozen=True)
@@ -139,7 +116,7 @@ def yearly_cycles(clinic: ClinicFacts) -> float | None:
 
 
 def open_and_reporting(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("open_and_reporting", policy, context), context.text
+    result, t = _result("open_and_reporting", context), context.text
     evidence: tuple[Evidence, ...] = ()
     if clinic.listing_source is not None:
         evidence = (Evidence(clinic.listing_source, clinic.listing_as_of),)
@@ -151,7 +128,7 @@ def open_and_reporting(clinic: ClinicFacts, policy: QualityPolicy, context: Cont
         detail = t.gettext("Open, but we have no results it reported to a register.")
         return result.with_outcome(Outcome.UNKNOWN, detail, evidence)
     evidence += (Evidence(outcomes.source, outcomes.as_of),)
-    if context.today.year - outcomes.year > policy.max_outcome_age_years:
+    if policy.max_outcome_age_years is not None and context.today.year - outcomes.year > policy.max_outcome_age_years:
         detail = t.gettext("Its latest reported results are from {year}.", year=outcomes.year)
         return result.with_outcome(Outcome.FAILED, detail, evidence)
     if clinic.status is ClinicStatus.REORGANIZED:
@@ -163,12 +140,15 @@ def open_and_reporting(clinic: ClinicFacts, policy: QualityPolicy, context: Cont
 
 
 def lab_accreditation(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("lab_accreditation", policy, context), context.text
+    result, t = _result("lab_accreditation", context), context.text
     verified, bodies = clinic.verified_lab_accreditation, clinic.accreditation_bodies
     accepted = sorted(set(bodies.value) & policy.accepted_lab_bodies) if bodies else []
     evidence = _evidence(verified, bodies)
     if verified is not None and verified.value is AccreditationStatus.YES:
         return result.with_outcome(Outcome.MET, t.gettext("The register verified its lab accreditation."), evidence)
+    if accepted == ["HFEA"]:
+        detail = t.gettext("Licensed by the HFEA, the UK's fertility regulator.")
+        return result.with_outcome(Outcome.MET, detail, evidence)
     if accepted:
         detail = t.gettext("Accredited by {bodies}.", bodies=t.join(accepted))
         return result.with_outcome(Outcome.MET, detail, evidence)
@@ -181,7 +161,7 @@ def lab_accreditation(clinic: ClinicFacts, policy: QualityPolicy, context: Conte
 
 
 def minimum_volume(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("minimum_volume", policy, context), context.text
+    result, t = _result("minimum_volume", context), context.text
     record = clinic.cdc
     mean = None if record is None else record.mean_cycles_per_year
     if record is not None and mean is not None:
@@ -209,72 +189,61 @@ def minimum_volume(clinic: ClinicFacts, policy: QualityPolicy, context: Context)
     return result.with_outcome(outcome, detail, evidence)
 
 
-# --- scored criteria -----------------------------------------------------------------
+# --- facts shown, not scored ------------------------------------------------------------
 
 
 def society_membership(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("society_membership", policy, context), context.text
+    result, t = _result("society_membership", context), context.text
     sart, others = clinic.sart_member, clinic.other_memberships
     names = (["SART"] if sart is not None and sart.value is AccreditationStatus.YES else []) + list(
         others.value if others else ()
     )
     evidence = _evidence(sart, others)
     if names:
-        return result.scored(Outcome.MET, t.gettext("Member of {societies}.", societies=t.join(names)), evidence, 1.0)
+        return result.with_outcome(Outcome.MET, t.gettext("Member of {societies}.", societies=t.join(names)), evidence)
     if sart is not None and sart.value is AccreditationStatus.NO:
-        return result.scored(Outcome.FAILED, t.gettext("Not a member of SART."), evidence, 0.0)
-    return result.scored(Outcome.UNKNOWN, t.gettext("We don't know of any society membership."), evidence, 0.0)
-
-
-def volume_tier(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("volume_tier", policy, context), context.text
-    outcomes = clinic.outcomes
-    if outcomes is None or outcomes.total_cycles is None:
-        return result.scored(Outcome.UNKNOWN, t.gettext("We don't know its volume."), (), 0.0)
-    cycles, evidence = outcomes.total_cycles, (Evidence(outcomes.source, outcomes.as_of),)
-    values = {"cycles": t.number(cycles), "year": outcomes.year}
-    if cycles >= policy.high_volume_cycles:
-        return result.scored(Outcome.MET, t.gettext("High volume: {cycles} cycles in {year}.", **values), evidence, 1.0)
-    if cycles >= policy.mid_volume_cycles:
-        detail = t.gettext("Medium volume: {cycles} cycles in {year}.", **values)
-        return result.scored(Outcome.MET, detail, evidence, policy.mid_volume_share)
-    return result.scored(Outcome.FAILED, t.gettext("Small volume: {cycles} cycles in {year}.", **values), evidence, 0.0)
-
-
-def freshness(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("freshness", policy, context), context.text
-    as_of = clinic.listing_as_of
-    if as_of is None:
-        detail = t.gettext("We don't know when its listing was last confirmed.")
-        return result.scored(Outcome.UNKNOWN, detail, (), 0.0)
-    evidence = (Evidence(clinic.listing_source or "", as_of),)
-    months = (context.today.year - as_of.year) * 12 + context.today.month - as_of.month
-    if months <= policy.freshness_months:
-        return result.scored(Outcome.MET, t.gettext("Listing confirmed on {date}.", date=t.date(as_of)), evidence, 1.0)
-    detail = t.gettext("Listing last confirmed on {date}.", date=t.date(as_of))
-    return result.scored(Outcome.FAILED, detail, evidence, 0.0)
+        return result.with_outcome(Outcome.FAILED, t.gettext("Not a member of SART."), evidence)
+    return result.with_outcome(Outcome.UNKNOWN, t.gettext("We don't know of any society membership."), evidence)
 
 
 def published_price(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("published_price", policy, context), context.text
+    result, t = _result("published_price", context), context.text
     offer = clinic.offers.get(context.treatment)
     if offer is not None and offer.price is not None:
         evidence = (Evidence(offer.source, offer.as_of),)
         whole = offer.price.amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)  # as `pricing` rounds it
         price = t.money(whole, offer.price.currency)
-        return result.scored(Outcome.MET, t.gettext("Publishes a price: {price}.", price=price), evidence, 1.0)
-    return result.scored(Outcome.UNKNOWN, t.gettext("Has not published a price to us."), (), 0.0)
+        return result.with_outcome(Outcome.MET, t.gettext("Publishes a price: {price}.", price=price), evidence)
+    pending = clinic.pending_offers.get(context.treatment)
+    if pending is not None and pending.price is not None:
+        price = t.money(pending.price.amount.quantize(Decimal(1), rounding=ROUND_HALF_UP), pending.price.currency)
+        detail = t.gettext("Clinic-reported price, not yet verified: {price}.", price=price)
+        return result.with_outcome(Outcome.UNKNOWN, detail, (Evidence(pending.source, pending.as_of),))
+    return result.with_outcome(Outcome.UNKNOWN, t.gettext("No published price."), ())
 
 
 def treatment_confirmed(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("treatment_confirmed", policy, context), context.text
+    result, t = _result("treatment_confirmed", context), context.text
     offer = clinic.offers.get(context.treatment)
     evidence = () if offer is None else (Evidence(offer.source, offer.as_of),)
+    from_cdc = offer is not None and "CDC" in offer.source
     if offer is not None and offer.availability is Availability.YES:
-        return result.scored(Outcome.MET, t.gettext("Offers this treatment."), evidence, 1.0)
+        if from_cdc and context.treatment is Treatment.FERTILITY_PRESERVATION:
+            # CDC's flags are egg and embryo freezing: they say nothing about sperm banking.
+            detail = t.gettext("CDC lists egg or embryo freezing here; ask whether they bank sperm.")
+        elif from_cdc:
+            detail = t.gettext("CDC lists this service for the clinic.")
+        else:
+            detail = t.gettext("Offers this treatment (reported by the clinic, verified by us).")
+        return result.with_outcome(Outcome.MET, detail, evidence)
     if offer is not None and offer.availability is Availability.NO:
-        return result.scored(Outcome.FAILED, t.gettext("Does not offer this treatment."), evidence, 0.0)
-    return result.scored(Outcome.UNKNOWN, t.gettext("Not confirmed — ask the clinic."), evidence, 0.0)
+        return result.with_outcome(Outcome.FAILED, t.gettext("Does not offer this treatment."), evidence)
+    pending = clinic.pending_offers.get(context.treatment)
+    if pending is not None and pending.availability is not Availability.UNKNOWN:
+        claim = t.gettext("offers it") if pending.availability is Availability.YES else t.gettext("does not offer it")
+        detail = t.gettext("Clinic-reported, not yet verified: {claim}.", claim=claim)
+        return result.with_outcome(Outcome.UNKNOWN, detail, (Evidence(pending.source, pending.as_of),))
+    return result.with_outcome(Outcome.UNKNOWN, t.gettext("Not confirmed — ask the clinic."), evidence)
 
 
 MALE_FACTOR_LABELS: Mapping[MaleFactorCapability, str] = {
@@ -286,7 +255,7 @@ MALE_FACTOR_LABELS: Mapping[MaleFactorCapability, str] = {
 
 
 def male_factor(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("male_factor", policy, context), context.text
+    result, t = _result("male_factor", context), context.text
     facts = [(capability, clinic.male_factor.get(capability)) for capability in MaleFactorCapability]
 
     def labels(wanted: set[Availability]) -> list[str]:
@@ -297,41 +266,54 @@ def male_factor(clinic: ClinicFacts, policy: QualityPolicy, context: Context) ->
         ]
 
     yes, no, unknown = labels({Availability.YES}), labels({Availability.NO}), labels({Availability.UNKNOWN})
+    claimed = [
+        t.gettext(MALE_FACTOR_LABELS[capability])
+        for capability, fact in clinic.pending_male_factor.items()
+        if fact.value is Availability.YES
+    ]
     parts = [
         t.gettext("Yes: {items}.", items=t.join(yes)) if yes else "",
         t.gettext("No: {items}.", items=t.join(no)) if no else "",
         t.gettext("Unknown: {items}.", items=t.join(unknown)) if unknown else "",
+        t.gettext("Clinic-reported, not yet verified: {items}.", items=t.join(claimed)) if claimed else "",
     ]
     detail = " ".join(part for part in parts if part)
-    evidence = _evidence(*(fact for _, fact in facts))
-    share = len(yes) / len(facts)
+    evidence = _evidence(*(fact for _, fact in facts), *clinic.pending_male_factor.values())
     if no:
-        return result.scored(Outcome.FAILED, detail, evidence, share)
+        return result.with_outcome(Outcome.FAILED, detail, evidence)
     if unknown:
-        return result.scored(Outcome.UNKNOWN, detail, evidence, share)
-    return result.scored(Outcome.MET, detail, evidence, share)
+        return result.with_outcome(Outcome.UNKNOWN, detail, evidence)
+    return result.with_outcome(Outcome.MET, detail, evidence)
 
 
 LANGUAGE_NAMES: Mapping[str, str] = {"en": N_("English"), "es": N_("Spanish")}
+# Where the patient's language is the country's own, "do staff speak it?" is not a question worth showing.
+NATIONAL_LANGUAGES: Mapping[str, frozenset[str]] = {
+    "US": frozenset({"en"}),
+    "GB": frozenset({"en"}),
+    "ES": frozenset({"es"}),
+}
 
 
-def language(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult:
-    result, t = _result("language", policy, context), context.text
+def language(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> CriterionResult | None:
+    if context.language in NATIONAL_LANGUAGES.get(clinic.country, frozenset()):
+        return None
+    result, t = _result("language", context), context.text
     spoken = clinic.languages
     wanted = t.gettext(LANGUAGE_NAMES.get(context.language, context.language))
     if spoken is None:
         detail = t.gettext("We don't know whether staff speak {language}.", language=wanted)
-        return result.scored(Outcome.UNKNOWN, detail, (), 0.0)
+        return result.with_outcome(Outcome.UNKNOWN, detail, ())
     evidence = _evidence(spoken)
     if context.language in spoken.value:
-        return result.scored(Outcome.MET, t.gettext("Staff speak {language}.", language=wanted), evidence, 1.0)
+        return result.with_outcome(Outcome.MET, t.gettext("Staff speak {language}.", language=wanted), evidence)
     detail = t.gettext("Staff are not listed as speaking {language}.", language=wanted)
-    return result.scored(Outcome.FAILED, detail, evidence, 0.0)
+    return result.with_outcome(Outcome.FAILED, detail, evidence)
 
 
 # --- the catalogue -------------------------------------------------------------------
 
-Check = Callable[[ClinicFacts, QualityPolicy, Context], CriterionResult]
+Check = Callable[[ClinicFacts, QualityPolicy, Context], CriterionResult | None]
 
 
 @dataclass(frozen=True)
@@ -348,14 +330,14 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion(
         "open_and_reporting",
         N_("Open and reporting results"),
-        N_("Clinics that report every cycle to the national register (CDC in the US) can be compared fairly."),
+        N_("Clinics that report every cycle to the national register (CDC in the US) publish comparable results."),
         True,
         open_and_reporting,
     ),
     Criterion(
         "lab_accreditation",
         N_("Accredited laboratory"),
-        N_("An accredited embryo lab is inspected against published standards."),
+        N_("An accredited or licensed embryo lab is inspected against published standards."),
         True,
         lab_accreditation,
     ),
@@ -369,7 +351,7 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion(
         "treatment_confirmed",
         N_("Treatment confirmed"),
-        N_("The clinic itself has told us it offers the treatment you chose."),
+        N_("Whether the treatment you chose is listed by CDC, or reported by the clinic and checked by us."),
         False,
         treatment_confirmed,
     ),
@@ -387,20 +369,6 @@ CRITERIA: tuple[Criterion, ...] = (
         N_("Members of societies such as SART or ESHRE commit to their practice and reporting standards."),
         False,
         society_membership,
-    ),
-    Criterion(
-        "volume_tier",
-        N_("Volume"),
-        N_("Larger programmes see more cases like yours."),
-        False,
-        volume_tier,
-    ),
-    Criterion(
-        "freshness",
-        N_("Recently confirmed"),
-        N_("A listing confirmed in the last 12 months is more likely to be right."),
-        False,
-        freshness,
     ),
     Criterion(
         "published_price",
@@ -422,15 +390,11 @@ _BY_CODE = {criterion.code: criterion for criterion in CRITERIA}
 
 
 class _ResultBuilder:
-    def __init__(self, criterion: Criterion, max_points: float, text: Text) -> None:
+    def __init__(self, criterion: Criterion, text: Text) -> None:
         self._criterion = criterion
-        self._max_points = max_points
         self._text = text
 
     def with_outcome(self, outcome: Outcome, detail: str, evidence: tuple[Evidence, ...] = ()) -> CriterionResult:
-        return self.scored(outcome, detail, evidence, 0.0)
-
-    def scored(self, outcome: Outcome, detail: str, evidence: tuple[Evidence, ...], share: float) -> CriterionResult:
         criterion = self._criterion
         return CriterionResult(
             code=criterion.code,
@@ -440,14 +404,11 @@ class _ResultBuilder:
             outcome=outcome,
             detail=detail,
             evidence=evidence,
-            points=half_up(self._max_points * share, 2),
-            max_points=self._max_points,
         )
 
 
-def _result(code: str, policy: QualityPolicy, context: Context) -> _ResultBuilder:
-    criterion = _BY_CODE[code]
-    return _ResultBuilder(criterion, 0.0 if criterion.gate else policy.weights[code], context.text)
+def _result(code: str, context: Context) -> _ResultBuilder:
+    return _ResultBuilder(_BY_CODE[code], context.text)
 
 
 def applicable(treatment: Treatment) -> tuple[Criterion, ...]:
@@ -455,4 +416,6 @@ def applicable(treatment: Treatment) -> tuple[Criterion, ...]:
 
 
 def evaluate(clinic: ClinicFacts, policy: QualityPolicy, context: Context) -> tuple[CriterionResult, ...]:
-    return tuple(criterion.check(clinic, policy, context) for criterion in applicable(context.treatment))
+    """The gates and the facts that apply to this treatment; a fact that cannot apply is left out."""
+    results = (criterion.check(clinic, policy, context) for criterion in applicable(context.treatment))
+    return tuple(result for result in results if result is not None)

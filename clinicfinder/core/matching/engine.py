@@ -1,12 +1,8 @@
-"""Filtering and ranking: which clinics fit a patient's answers, in which order, and why.
+"""Filtering and ordering: which clinics fit a patient's answers, in the order the patient chose, and why.
 
-The ranking formula (also in docs/matching.md):
-
-    quality  = 100 × (points earned on scored criteria) / (points available)
-    distance = policy.distance_points × min(distance / radius, 1)      (radius 1,000 km for "anywhere")
-    score    = quality − distance
-
-Ties are broken by distance, then name, then id, so the order never depends on the database.
+Gates decide who is listed (criteria.py); the order is one published fact the patient picks
+(ordering.py): nearest, success rate for their age, most experience, or lowest price. There is no
+composite score. Ties are broken by distance, then name, then id (docs/matching.md).
 """
 
 from __future__ import annotations
@@ -16,21 +12,29 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from clinicfinder.core.domain import Availability, Treatment
 from clinicfinder.core.i18n import KM_PER_MILE, N_, Text, text_for
-from clinicfinder.core.matching.criteria import Context, CriterionResult, Outcome, QualityPolicy, evaluate
+from clinicfinder.core.matching.criteria import (
+    Context,
+    CriterionResult,
+    Outcome,
+    QualityPolicy,
+    evaluate,
+    yearly_cycles,
+)
 from clinicfinder.core.matching.estimates import CostReference
 from clinicfinder.core.matching.facts import ClinicFacts, Offer
-from clinicfinder.core.matching.index import DirectoryIndex, Scores, score_columns
+from clinicfinder.core.matching.index import DirectoryIndex, Floats, Ints, Scores, score_columns
 from clinicfinder.core.matching.money import ExchangeRates, Money
+from clinicfinder.core.matching.ordering import DEFAULT_ORDER, EXPERIENCE, PRICE, SUCCESS, order_reason, success
 from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind, assess_price
-from clinicfinder.core.matching.rounding import half_up
+from clinicfinder.core.outcomes import BandOutcome
 
-ANYWHERE_REFERENCE_KM = 1000.0
 ENOUGH_RESULTS = 3
 # Radii tried when suggesting a wider search, in the patient's own unit.
 WIDER_RADII = {"km": (50, 100, 250, 500, 1000, 2500), "mi": (25, 50, 100, 250, 500, 1000, 1500)}
@@ -70,6 +74,8 @@ class SearchQuery:
     language: str = "en"
     distance_unit: str = "km"  # how distances are written in explanations: "km" or "mi"
     limit: int = 20
+    offset: int = 0  # for "show all", a page at a time
+    order: str = DEFAULT_ORDER  # one of ordering.ORDERS
     age_band: str | None = None  # a code of vocabulary.AGE_BANDS (the egg provider's age); None: not given
 
     @property
@@ -85,11 +91,20 @@ class RankedClinic:
     offer: Offer | None  # what the clinic said about the chosen treatment, if anything
     availability: Availability
     price: PriceAssessment
-    quality: float
-    distance_penalty: float
-    score: float
-    explanation: str  # why it ranks where it does, in the patient's language
+    success: BandOutcome | None  # live births per intended retrieval for the patient's age band, if known
+    yearly_cycles: float | None  # what "most experience" sorts by
+    explanation: str  # why it stands where it does, in the patient's language: one sentence
     rank: int = 0
+
+
+@dataclass(frozen=True)
+class ExcludedClinic:
+    """A clinic within reach that did not pass, and the first rule it broke: listed, never hidden."""
+
+    id: str
+    name: str
+    distance_km: float
+    reason: Exclusion
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,15 @@ class SearchOutcome:
     considered: int  # clinics within the radius
     excluded: dict[Exclusion, int]
     suggestions: tuple[Suggestion, ...] = ()
+    excluded_clinics: tuple[ExcludedClinic, ...] = ()  # nearest first
+
+    @property
+    def has_more(self) -> bool:
+        return self.query.offset + len(self.results) < self.total
+
+    def exclusion_reason(self, reason: Exclusion) -> str:
+        t = self.query.text
+        return _exclusion_text(t, reason, 1, t.gettext(TREATMENT_NAMES[self.query.treatment])).removeprefix("1 ")
 
     @property
     def fewer_than_enough(self) -> bool:
@@ -217,16 +241,8 @@ class Matcher:
     def search(self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader) -> SearchOutcome:
         scores = self.score(query, index, query.radius_km)
         fits = np.flatnonzero(scores.exclusion == 0)
-        best = fits
-        if len(fits) > query.limit:
-            # Only the best `limit` scores (and anything tied with the last) need the full sort.
-            cut = np.partition(scores.score[fits], len(fits) - query.limit)[len(fits) - query.limit]
-            best = fits[scores.score[fits] >= cut]
-        order = np.lexsort(
-            (index.ids[scores.positions[best]], index.sort_names[scores.positions[best]],
-             scores.distances[best], -scores.score[best])
-        )  # fmt: skip
-        chosen = best[order[: query.limit]]
+        order = fits[self._sort(query, index, scores, fits)]
+        chosen = order[query.offset : query.offset + query.limit]
         ids = [str(clinic_id) for clinic_id in index.ids[scores.positions[chosen]]]
         facts = load_facts(ids, query.treatment)
         results: list[RankedClinic] = []
@@ -235,26 +251,50 @@ class Matcher:
             # A clinic edited since the index was built may no longer fit: leave it out.
             assessed = None if clinic is None else self.assess(clinic, float(scores.distances[spot]), query)
             if isinstance(assessed, RankedClinic):
-                results.append(_with_rank(assessed, len(results) + 1))
+                results.append(_with_rank(assessed, query.offset + len(results) + 1))
         excluded = {
             reason: int(count)
             for code, reason in enumerate(EXCLUSION_ORDER, start=1)
             if (count := np.count_nonzero(scores.exclusion == code))
         }
+        out = np.flatnonzero(scores.exclusion != 0)
+        out = out[np.lexsort((index.sort_names[scores.positions[out]], scores.distances[out]))]
+        excluded_clinics = tuple(
+            ExcludedClinic(
+                str(index.ids[scores.positions[spot]]),
+                str(index.names[scores.positions[spot]]),
+                float(scores.distances[spot]),
+                EXCLUSION_ORDER[int(scores.exclusion[spot]) - 1],
+            )
+            for spot in out
+        )
         outcome = SearchOutcome(
             query=query,
             results=tuple(results),
             total=len(fits),
             considered=len(scores.positions),
             excluded=excluded,
+            excluded_clinics=excluded_clinics,
         )
         if not outcome.fewer_than_enough:
             return outcome
         suggestions = self._suggest(query, index, scores)
         return SearchOutcome(**{**outcome.__dict__, "suggestions": suggestions})
 
+    def _sort(self, query: SearchQuery, index: DirectoryIndex, scores: Scores, fits: Ints) -> Ints:
+        """Positions into `fits` in the chosen order; a missing fact sorts last, ties by distance, name, id."""
+        positions = scores.positions[fits]
+        keys: list[npt.NDArray[Any]] = [index.ids[positions], index.sort_names[positions], scores.distances[fits]]
+        if query.order == SUCCESS and query.age_band is not None:
+            keys.append(_last_when_missing(-index.success_lower[query.age_band][positions]))
+        elif query.order == EXPERIENCE:
+            keys.append(_last_when_missing(-index.yearly_cycles[positions]))
+        elif query.order == PRICE:
+            keys.append(_last_when_missing(scores.price[fits]))
+        return np.lexsort(keys)
+
     def assess(self, clinic: ClinicFacts, distance_km: float, query: SearchQuery) -> RankedClinic | Exclusion:
-        """Rank one clinic for `query`, or say which rule keeps it out. The reference for `index.score_columns`."""
+        """Judge one clinic for `query`, or say which rule keeps it out. The reference for `index.score_columns`."""
         context = Context(query.treatment, query.language, self.today())
         criteria = evaluate(clinic, self.policy, context)
         for criterion in criteria:
@@ -271,22 +311,23 @@ class Matcher:
             return Exclusion.OVER_BUDGET
         if price.kind is not PriceKind.PUBLISHED and not query.include_unpriced:
             return Exclusion.NO_PUBLISHED_PRICE
-        scored = [criterion for criterion in criteria if not criterion.gate]
-        available = sum(criterion.max_points for criterion in scored) or 1.0
-        quality = half_up(100.0 * sum(criterion.points for criterion in scored) / available, 1)
-        reference = query.radius_km or ANYWHERE_REFERENCE_KM
-        penalty = half_up(self.policy.distance_points * min(distance_km / reference, 1.0), 1)
+        outcome = success(clinic, query.age_band)
+        yearly = yearly_cycles(clinic)
+        t = query.text
+        explanation = order_reason(
+            t, query.order, clinic, t.distance(distance_km, query.distance_unit), outcome, yearly, price,
+            query.age_band is not None,
+        )  # fmt: skip
         return RankedClinic(
-            explanation=_ranking_explanation(query, criteria, quality, penalty, distance_km),
             clinic=clinic,
             distance_km=distance_km,
             criteria=criteria,
             offer=offer,
             availability=availability,
             price=price,
-            quality=quality,
-            distance_penalty=penalty,
-            score=half_up(quality - penalty, 2),
+            success=outcome,
+            yearly_cycles=yearly,
+            explanation=explanation,
         )
 
     def score(self, query: SearchQuery, index: DirectoryIndex, radius_km: float | None) -> Scores:
@@ -297,13 +338,10 @@ class Matcher:
             positions,
             distances,
             treatment=query.treatment,
-            language=query.language,
             budget=None if query.budget is None else float(query.budget.amount),
             currency=query.currency,
             include_unpriced=query.include_unpriced,
             include_unconfirmed=query.include_unconfirmed,
-            # The penalty always scales with the patient's own radius, even in a wider look.
-            radius_km=query.radius_km or ANYWHERE_REFERENCE_KM,
             policy=self.policy,
             today=self.today(),
         )
@@ -352,21 +390,9 @@ class Matcher:
         return tuple(suggestions)
 
 
-def _ranking_explanation(
-    query: SearchQuery, criteria: tuple[CriterionResult, ...], quality: float, penalty: float, distance_km: float
-) -> str:
-    t = query.text
-    earned = [c.title.lower() for c in criteria if not c.gate and c.outcome is Outcome.MET]
-    unknown = [c.title.lower() for c in criteria if not c.gate and c.outcome is Outcome.UNKNOWN]
-    first = t.gettext("Quality {quality}/100", quality=t.number(quality))
-    if earned:
-        first += " " + t.gettext("for {items}", items=t.join(earned))
-    parts = [first]
-    if unknown:
-        parts.append(t.gettext("not known: {items}", items=t.join(unknown)))
-    distance = t.distance(distance_km, query.distance_unit)
-    parts.append(t.gettext("minus {points} for distance ({distance})", points=t.number(penalty), distance=distance))
-    return "; ".join(parts) + "."
+def _last_when_missing(values: Floats) -> Floats:
+    """NaN (a fact we don't have) sorts after every real value."""
+    return np.where(np.isnan(values), np.inf, values)
 
 
 def _with_rank(result: RankedClinic, rank: int) -> RankedClinic:

@@ -64,8 +64,12 @@ class ClinicFacts:
     accreditation_bodies: Fact[tuple[str, ...]] | None = None
     sart_member: Fact[AccreditationStatus] | None = None
     other_memberships: Fact[tuple[str, ...]] | None = None
+    # Verified facts only: these decide filters and order. A clinic admin's claim waits in `pending_*`
+    # (shown as "clinic-reported, not yet verified") until a site admin verifies it.
     offers: Mapping[Treatment, Offer] = field(default_factory=dict)
     male_factor: Mapping[MaleFactorCapability, Fact[Availability]] = field(default_factory=dict)
+    pending_offers: Mapping[Treatment, Offer] = field(default_factory=dict)
+    pending_male_factor: Mapping[MaleFactorCapability, Fact[Availability]] = field(default_factory=dict)
     languages: Fact[tuple[str, ...]] | None = None
     # CDC's outcomes by age, male-factor and ICSI shares, single-women service and 2020–2022
     # history (reference data shipped with the app, attached by id); None for a clinic CDC lacks.

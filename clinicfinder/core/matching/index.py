@@ -21,20 +21,14 @@ from clinicfinder.core.domain import (
     AccreditationStatus,
     Availability,
     ClinicStatus,
-    MaleFactorCapability,
     Treatment,
 )
 from clinicfinder.core.geo.distance import EARTH_RADIUS_KM, bounding_box, geodesic_km
-from clinicfinder.core.matching.criteria import (
-    SURGICAL_SPERM_RETRIEVAL,
-    QualityPolicy,
-    applicable,
-    listed_status_passes,
-    yearly_cycles,
-)
+from clinicfinder.core.matching.criteria import QualityPolicy, listed_status_passes, yearly_cycles
 from clinicfinder.core.matching.facts import ClinicFacts
 from clinicfinder.core.matching.money import ExchangeRates
-from clinicfinder.core.matching.rounding import half_up_array
+from clinicfinder.core.matching.ordering import success_key
+from clinicfinder.core.outcomes import AGE_CHOICES
 
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
@@ -51,22 +45,21 @@ _LAB = {AccreditationStatus.YES: 1, AccreditationStatus.NO: 2, AccreditationStat
 @dataclass(frozen=True)
 class DirectoryIndex:
     ids: npt.NDArray[np.str_]
+    names: npt.NDArray[np.str_]
     sort_names: npt.NDArray[np.str_]
     latitude: Floats
     longitude: Floats
     is_open: Bools
     outcomes_year: Ints  # -1: unknown
-    cycles: Ints  # the listing's single year, for the volume points; -1: unknown
-    yearly_cycles: Floats  # what the volume gate judges (criteria.yearly_cycles); NaN: unknown
+    yearly_cycles: Floats  # what the volume gate and "most experience" judge (criteria.yearly_cycles); NaN: unknown
     lab_verified: Bools
     accepted_lab_body: Bools
-    society_member: Bools
-    listing_month: Ints  # year × 12 + month of the listing's as-of date; -1: unknown
     availability: dict[Treatment, npt.NDArray[np.int8]]
     # Published prices per patient currency, converted and rounded exactly as `pricing` does; NaN: none.
     price: dict[str, dict[Treatment, Floats]]
-    male_factor: dict[MaleFactorCapability, npt.NDArray[np.int8]]
-    languages: dict[str, Bools]
+    # The lower end of the 95 % interval of live births per intended retrieval, per age answer; NaN: none
+    # or too few cycles (see ordering.success_key). What "success rate for my age" sorts by.
+    success_lower: dict[str, Floats]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -74,7 +67,6 @@ class DirectoryIndex:
     @classmethod
     def build(cls, clinics: Iterable[ClinicFacts], policy: QualityPolicy, rates: ExchangeRates) -> DirectoryIndex:
         rows = [c for c in clinics if c.status is not ClinicStatus.INACTIVE]
-        spoken = sorted({code for c in rows if c.languages for code in c.languages.value})
 
         def column(values: Iterable[object], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
             return np.fromiter(values, dtype=dtype, count=len(rows))
@@ -87,15 +79,12 @@ class DirectoryIndex:
 
         return cls(
             ids=np.array([c.id for c in rows], dtype=np.str_),
+            names=np.array([c.name for c in rows], dtype=np.str_),
             sort_names=np.array([c.name.casefold() for c in rows], dtype=np.str_),
             latitude=column((c.latitude for c in rows), np.float64),
             longitude=column((c.longitude for c in rows), np.float64),
             is_open=column((listed_status_passes(c) for c in rows), np.bool_),
             outcomes_year=column((c.outcomes.year if c.outcomes else -1 for c in rows), np.int64),
-            cycles=column(
-                (c.outcomes.total_cycles if c.outcomes and c.outcomes.total_cycles is not None else -1 for c in rows),
-                np.int64,
-            ),
             yearly_cycles=column((_or_nan(yearly_cycles(c)) for c in rows), np.float64),
             lab_verified=column(
                 (
@@ -106,10 +95,6 @@ class DirectoryIndex:
                 np.bool_,
             ),
             accepted_lab_body=column((_accepted_body(c, policy) for c in rows), np.bool_),
-            society_member=column((_society_member(c) for c in rows), np.bool_),
-            listing_month=column(
-                (c.listing_as_of.year * 12 + c.listing_as_of.month if c.listing_as_of else -1 for c in rows), np.int64
-            ),
             availability={
                 t: column((_AVAILABILITY[c.offers[t].availability] if t in c.offers else 0 for c in rows), np.int8)
                 for t in Treatment
@@ -118,13 +103,8 @@ class DirectoryIndex:
                 currency: {t: column((price_in(currency, c, t) for c in rows), np.float64) for t in Treatment}
                 for currency in CURRENCIES
             },
-            male_factor={
-                m: column((_AVAILABILITY[c.male_factor[m].value] if m in c.male_factor else 0 for c in rows), np.int8)
-                for m in MaleFactorCapability
-            },
-            languages={
-                code: column((bool(c.languages and code in c.languages.value) for c in rows), np.bool_)
-                for code in spoken
+            success_lower={
+                age: column((_or_nan(success_key(c, age)) for c in rows), np.float64) for age in AGE_CHOICES
             },
         )
 
@@ -160,11 +140,6 @@ def _accepted_body(clinic: ClinicFacts, policy: QualityPolicy) -> bool:
     return bool(bodies and set(bodies.value) & policy.accepted_lab_bodies)
 
 
-def _society_member(clinic: ClinicFacts) -> bool:
-    sart, others = clinic.sart_member, clinic.other_memberships
-    return (sart is not None and sart.value is AccreditationStatus.YES) or bool(others and others.value)
-
-
 def _haversine_km(latitude: float, longitude: float, lats: Floats, lons: Floats) -> Floats:
     lat1, lat2 = math.radians(latitude), np.radians(lats)
     dlat = lat2 - lat1
@@ -181,9 +156,6 @@ class Scores:
     positions: Ints
     distances: Floats
     exclusion: npt.NDArray[np.int8]  # 0: fits; otherwise 1 + index into EXCLUSION_ORDER
-    quality: Floats
-    penalty: Floats
-    score: Floats
     price: Floats  # published price in the patient's currency, NaN when none
 
 
@@ -193,20 +165,21 @@ def score_columns(
     distances: Floats,
     *,
     treatment: Treatment,
-    language: str,
     budget: float | None,
     currency: str,
     include_unpriced: bool,
     include_unconfirmed: bool,
-    radius_km: float,
     policy: QualityPolicy,
     today: date,
 ) -> Scores:
-    """Mirror of `Matcher.assess` (gates, filters, points) over many clinics at once."""
+    """Mirror of `Matcher.assess` (gates and filters) over many clinics at once."""
     take = positions
-    year, cycles = index.outcomes_year[take], index.cycles[take]
+    year = index.outcomes_year[take]
+    fresh = np.ones(len(take), dtype=np.bool_)
+    if policy.max_outcome_age_years is not None:
+        fresh = today.year - year <= policy.max_outcome_age_years
     gates = (
-        index.is_open[take] & (year >= 0) & (today.year - year <= policy.max_outcome_age_years),
+        index.is_open[take] & (year >= 0) & fresh,
         index.lab_verified[take] | index.accepted_lab_body[take],
         index.yearly_cycles[take] >= policy.min_cycles_per_year,  # NaN (unknown) fails, as in `assess`
     )
@@ -227,28 +200,4 @@ def score_columns(
     exclusion = np.zeros(len(take), dtype=np.int8)
     for code, mask in reversed(list(enumerate(broken, start=1))):
         exclusion[mask] = code
-
-    weights = policy.weights
-    codes = {criterion.code for criterion in applicable(treatment) if not criterion.gate}
-    points = np.zeros(len(take), dtype=np.float64)
-    points += weights["treatment_confirmed"] * (availability == _YES)
-    if treatment in SURGICAL_SPERM_RETRIEVAL:
-        yes = sum((index.male_factor[m][take] == _YES).astype(np.float64) for m in MaleFactorCapability)
-        points += half_up_array(weights["male_factor"] * yes / len(MaleFactorCapability), 2)
-    points += weights["society_membership"] * index.society_member[take]
-    points += weights["volume_tier"] * np.where(
-        cycles >= policy.high_volume_cycles,
-        1.0,
-        np.where(cycles >= policy.mid_volume_cycles, policy.mid_volume_share, 0.0),
-    )
-    listing = index.listing_month[take]
-    months = today.year * 12 + today.month - listing
-    points += weights["freshness"] * ((listing >= 0) & (months <= policy.freshness_months))
-    points += weights["published_price"] * published
-    spoken = index.languages.get(language)
-    if spoken is not None:
-        points += weights["language"] * spoken[take]
-    available = sum(weights[code] for code in codes) or 1.0
-    quality = half_up_array(100.0 * points / available, 1)
-    penalty = half_up_array(policy.distance_points * np.minimum(distances / radius_km, 1.0), 1)
-    return Scores(take, distances, exclusion, quality, penalty, half_up_array(quality - penalty, 2), price)
+    return Scores(take, distances, exclusion, price)

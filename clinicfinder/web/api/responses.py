@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from clinicfinder.core import geo
@@ -19,16 +19,11 @@ from clinicfinder.core.matching.criteria import CriterionResult, Outcome
 from clinicfinder.core.matching.engine import Exclusion
 from clinicfinder.core.matching.estimates import CostEstimate
 from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind
+from clinicfinder.web.api.base import ApiModel
+from clinicfinder.web.api.outcomes import ShareFigure, SuccessRate
 from clinicfinder.web.api.schemas import AgeBand, ApiError, Currency, Language, SearchParams
 
 ClinicUrl = Callable[[str], str]  # a clinic id → the URL of its detail
-
-
-class ApiModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_unset=True)
 
 
 class Place(ApiModel):
@@ -92,8 +87,6 @@ class Criterion(ApiModel):
     gate: bool = Field(description="A gate must be met for a clinic to be listed.")
     outcome: Outcome
     detail: str
-    points: float
-    max_points: float
     evidence: list[Evidence]
 
     @classmethod
@@ -105,8 +98,6 @@ class Criterion(ApiModel):
             gate=value.gate,
             outcome=value.outcome,
             detail=value.detail,
-            points=value.points,
-            max_points=value.max_points,
             evidence=[Evidence(source=e.source, as_of=e.as_of) for e in value.evidence],
         )
 
@@ -189,6 +180,7 @@ class ClinicSummary(ApiModel):
     website: str | None
     status: ClinicStatus
     url: str
+    cdc_url: str | None = Field(description="The clinic's page on CDC's ART data site, by its CDC ClinicId.")
 
     @staticmethod
     def fields_of(value: facts.ClinicFacts, url: ClinicUrl) -> dict[str, Any]:
@@ -207,6 +199,7 @@ class ClinicSummary(ApiModel):
             "website": value.website,
             "status": value.status,
             "url": url(value.id),
+            "cdc_url": None if value.cdc is None else value.cdc.cdc_page_url,
         }
 
     @classmethod
@@ -246,10 +239,16 @@ class ClinicDetail(ClinicSummary):
     male_factor: dict[MaleFactorCapability, Fact | None]
     languages: Fact | None
     criteria: list[Criterion]
+    success_rates: list[SuccessRate] = Field(description="Every age band of the newest year CDC data we hold.")
+    older_success_rates: list[SuccessRate]
+    male_factor_share: ShareFigure | None = Field(
+        description="Share of the clinic's cycles with a male-factor diagnosis."
+    )
+    icsi_share: ShareFigure | None = Field(description="Share of the clinic's transfers that used ICSI.")
 
     @classmethod
     def of_clinic(cls, value: facts.ClinicFacts, criteria: tuple[CriterionResult, ...], url: ClinicUrl) -> Self:
-        outcomes = value.outcomes
+        outcomes, record = value.outcomes, value.cdc
         return cls(
             **cls.fields_of(value, url),
             listing=Listing(source=value.listing_source, as_of=value.listing_as_of),
@@ -274,6 +273,14 @@ class ClinicDetail(ClinicSummary):
             male_factor={capability: Fact.of(item) for capability, item in value.male_factor.items()},
             languages=Fact.of(value.languages),
             criteria=[Criterion.of(item) for item in criteria],
+            success_rates=[SuccessRate.of(band) for band in record.success_by_band()] if record else [],
+            older_success_rates=[
+                SuccessRate.of(band) for year in record.success_years[1:] for band in record.success_by_band(year)
+            ]
+            if record
+            else [],
+            male_factor_share=ShareFigure.of(record.male_factor) if record else None,
+            icsi_share=ShareFigure.of(record.icsi) if record else None,
         )
 
 
@@ -286,14 +293,15 @@ class RankedTreatment(ApiModel):
 
 class RankedClinic(ApiModel):
     rank: int = Field(ge=1)
-    score: float
-    quality: float = Field(ge=0, le=100)
-    distance_penalty: float
     distance_km: float
-    explanation: str
+    explanation: str = Field(description="Why the clinic stands where it does in the chosen order.")
     clinic: ClinicSummary
     treatment: RankedTreatment
     price: Price
+    success_rate: SuccessRate | None = Field(description="For the age band asked (age_band); null without one.")
+    male_factor_share: ShareFigure | None
+    icsi_share: ShareFigure | None
+    yearly_cycles: float | None = Field(description="Mean cycles a year CDC reported, 2020–2022.")
     criteria: list[Criterion]
 
     @classmethod
@@ -301,9 +309,6 @@ class RankedClinic(ApiModel):
         offer = value.offer
         return cls(
             rank=value.rank,
-            score=value.score,
-            quality=value.quality,
-            distance_penalty=value.distance_penalty,
             distance_km=round(value.distance_km, 1),
             explanation=value.explanation,
             clinic=ClinicSummary.of(value.clinic, url),
@@ -314,6 +319,10 @@ class RankedClinic(ApiModel):
                 as_of=None if offer is None else offer.as_of,
             ),
             price=Price.of(value.price),
+            success_rate=None if value.success is None else SuccessRate.of(value.success),
+            male_factor_share=ShareFigure.of(value.clinic.cdc.male_factor) if value.clinic.cdc else None,
+            icsi_share=ShareFigure.of(value.clinic.cdc.icsi) if value.clinic.cdc else None,
+            yearly_cycles=None if value.yearly_cycles is None else round(value.yearly_cycles, 1),
             criteria=[Criterion.of(item) for item in value.criteria],
         )
 

@@ -30,16 +30,19 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from clinicfinder.core.domain import CURRENCIES, Treatment
 from clinicfinder.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from clinicfinder.core.matching.ordering import DEFAULT_ORDER, ORDERS
 from clinicfinder.core.vocabulary import AGE_BANDS
 
 Currency = Literal["USD", "EUR", "GBP"]
 Language = Literal["en", "es"]
 AgeBand = Literal["under_35", "35_37", "38_40", "41_42", "over_42"]
+Order = Literal["nearest", "success", "experience", "price"]
 # Literal needs the values spelled out; these say the API offers exactly what the rest of the app does.
 assert get_args(Currency) == CURRENCIES, "the API's currencies differ from clinicfinder.core.domain.CURRENCIES"
 assert set(get_args(Language)) == set(LANGUAGES), "the API's languages differ from clinicfinder.core.i18n.LANGUAGES"
 assert DEFAULT_LANGUAGE in get_args(Language)
 assert get_args(AgeBand) == AGE_BANDS, "the API's age bands differ from clinicfinder.core.vocabulary.AGE_BANDS"
+assert get_args(Order) == tuple(ORDERS), "the API's orders differ from clinicfinder.core.matching.ordering.ORDERS"
 
 ANYWHERE = "anywhere"
 MAX_RADIUS_KM = 20_000.0
@@ -188,6 +191,13 @@ class SearchParams(QueryModel):
         description="CDC age band of the person whose eggs will be used (the donor's, with donor eggs).",
         examples=["35_37"],
     )
+    order: Annotated[Order, _folded(tuple(ORDERS))] = Field(
+        default=cast(Order, DEFAULT_ORDER),
+        description="nearest; success (lower end of the 95 % interval for age_band); experience (cycles a year); "
+        "price (published price). A clinic without the fact comes after those with it; ties by distance.",
+        examples=["success"],
+    )
+    offset: int = Field(default=0, ge=0, le=100_000, description="Skip this many clinics (for paging).")
 
     @model_validator(mode="after")
     def _one_origin(self) -> Self:

@@ -74,6 +74,8 @@ def search() -> dict[str, Any]:
         language=params.language,
         limit=params.limit,
         age_band=params.age_band,
+        order=params.order,
+        offset=params.offset,
     )
     outcome = services.search_clinics(query)
     rates = services.services().matcher.rates

@@ -23,6 +23,7 @@ from wtforms.validators import (
 
 from clinicfinder.core import vocabulary
 from clinicfinder.core.domain import CURRENCIES
+from clinicfinder.core.matching.ordering import DEFAULT_ORDER, ORDERS
 from clinicfinder.core.vocabulary import (
     AGE_BAND_HELP,
     AGE_BAND_LABELS,
@@ -152,6 +153,17 @@ class AdjustForm(FlaskForm):
     change = HiddenField(validators=[DataRequired(), AnyOf(["larger_radius", "higher_budget", "include_unpriced"])])
     radius_km = FloatField(validators=[Optional(), _finite, NumberRange(min=0.1, max=20_000)])
     budget = DecimalField(validators=[Optional(), _finite, NumberRange(min=Decimal(1), max=Decimal(10_000_000))])
+
+
+class OrderForm(FlaskForm):
+    """The results page's "sort by": one published fact at a time, never a composite score."""
+
+    order = SelectField(
+        _l("Sort by"),
+        choices=[(code, _l(label)) for code, label in ORDERS.items()],
+        default=DEFAULT_ORDER,
+        validators=[DataRequired()],
+    )
 
 
 class LanguageForm(FlaskForm):

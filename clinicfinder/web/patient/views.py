@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from clinicfinder.core.domain import ClinicStatus
+from clinicfinder.core.domain import ClinicStatus, Treatment
 from clinicfinder.core.geo import GeocodeError, Place
 from clinicfinder.core.i18n import text_for
 from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
+from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
 from clinicfinder.services import journey
@@ -32,6 +33,7 @@ from clinicfinder.web.patient.forms import (
     AdjustForm,
     BudgetForm,
     ForgetForm,
+    OrderForm,
     PlaceForm,
     ReportDownloadForm,
     ReportEmailForm,
@@ -208,11 +210,20 @@ def results() -> str | BaseResponse:
     missing = journey.first_missing_step(answers)
     if missing is not None:
         return redirect(url_for(f".{missing}"))
-    query = journey.search_query(answers, current_language())
+    page = request.args.get("page", default=1, type=int) or 1
+    query = journey.search_query(answers, current_language(), page=max(page, 1))
     outcome = services.search_clinics(query)
+    if query.offset and not outcome.results and outcome.total:
+        return redirect(url_for(".results"))  # a page past the end: back to the first
+    order_form = OrderForm(order=answers.get("order", DEFAULT_ORDER))
     return render_template(
         "patient/results.html",
         outcome=outcome,
+        page=page,
+        pages=max(1, -(-outcome.total // journey.PAGE_SIZE)),
+        order_form=order_form,
+        data_years=sorted({r.success.year for r in outcome.results if r.success}),
+        male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
         answers=answers,
         place=place_label(answers["place"]),
         query=query,
@@ -257,6 +268,15 @@ def adjust() -> BaseResponse:
             journey.update(budget=str(form.budget.data.quantize(Decimal(1))))
         elif change == "include_unpriced":
             journey.update(include_unpriced=True)
+    return redirect(url_for(".results"))
+
+
+@blueprint.post("/find/order")
+def order() -> BaseResponse:
+    """Keep the chosen sort order with the answers (never in the URL) and show the first page."""
+    form = OrderForm()
+    if form.validate_on_submit() and journey.load():
+        journey.update(order=form.order.data)
     return redirect(url_for(".results"))
 
 
