@@ -2,9 +2,9 @@
 
 Every test gets its own instance folder (tests/support/instances.py): its own database built by
 the real Alembic migrations, its own job queue and its own reports folder. The app is imported
-only when a fixture builds one, so tests/unit/ runs without importing Flask, and Playwright is
-imported only by tests/browser/conftest.py. Client and runner fixtures live in tests/web/conftest.py,
-the SMTP server in tests/worker/conftest.py.
+only when a fixture builds one, so tests/unit/ does not load it through here; Playwright is
+imported only under tests/browser/. The client, runner and admin fixtures live in
+tests/web/conftest.py, the SMTP server in tests/worker/conftest.py.
 """
 
 from __future__ import annotations
