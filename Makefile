@@ -20,8 +20,8 @@ test-scaled: $(VENV)/.installed-dev $(CATALOGUES) system-deps
 # Fault tests (SMTP down, a worker killed, the database gone, reports/ unwritable), with real processes:
 # once on the embedded defaults (SQLite cannot be unreachable: that one is skipped), once on PostgreSQL + Redis.
 faults: $(VENV)/.installed-dev $(CATALOGUES) system-deps
-	CLINICFINDER_FAULTS=1 $(BIN)/pytest -m faults -p no:cacheprovider tests/test_faults.py
-	CLINICFINDER_FAULTS=1 scripts/with-services.sh $(BIN)/pytest -m faults -p no:cacheprovider tests/test_faults.py
+	CLINICFINDER_FAULTS=1 $(BIN)/pytest -m faults -p no:cacheprovider tests/worker/test_faults.py
+	CLINICFINDER_FAULTS=1 scripts/with-services.sh $(BIN)/pytest -m faults -p no:cacheprovider tests/worker/test_faults.py
 
 # 50 simulated patients for 60 s against gunicorn + workers on PostgreSQL + Redis; writes benchmarks/RESULTS.md.
 load-test: $(VENV)/.installed-dev $(CATALOGUES) system-deps

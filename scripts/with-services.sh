@@ -2,7 +2,7 @@
 # Run a command against a throw-away PostgreSQL cluster and Redis server on loopback, then stop both.
 #   scripts/with-services.sh .venv/bin/pytest -x
 # The command sees CLINICFINDER_TEST_POSTGRES (a server URL, no database) and CLINICFINDER_TEST_REDIS;
-# tests/conftest.py then gives every test its own database and Redis database. Nothing is kept:
+# tests/support/instances.py then gives every test its own database and Redis database. Nothing is kept:
 # fsync is off because the cluster lives in a temporary folder that is deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."

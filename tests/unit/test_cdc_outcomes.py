@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import filecmp
-from pathlib import Path
 
 import pytest
 
@@ -16,12 +15,11 @@ from clinicfinder.core.outcomes import (
     compare_to_national,
     wilson_interval,
 )
+from tests.support.paths import PROJECT_ROOT
 from tools.cdc_cells import CellKind, numerators_for, parse_cell
 from tools.cdc_match_2018 import DO_NOT_MATCH, Alias, Clinic2018, Method, match_all
 from tools.cdc_outcomes import Cohort, Quirks, figure, main
 from tools.cdc_profiles import Profile
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -244,4 +242,4 @@ def test_a_clinic_figure_is_compared_with_the_national_figure_from_the_csv():
 def test_the_committed_outcome_files_rebuild_from_data_raw(tmp_path):
     assert main(["--out", str(tmp_path)]) == 0
     for name in ("cdc_outcomes.csv", "cdc_history.csv", "cdc_2018_match_report.md"):
-        assert filecmp.cmp(tmp_path / name, ROOT / "data" / name, shallow=False), f"{name} is stale: rebuild it"
+        assert filecmp.cmp(tmp_path / name, PROJECT_ROOT / "data" / name, shallow=False), f"{name} is stale: rebuild it"

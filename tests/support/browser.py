@@ -1,6 +1,7 @@
 """How the browser tests start Debian's Chromium (installed by `make test`, never downloaded), and the app.
 
-The `browser` fixture itself lives in conftest.py, so every browser test module shares it.
+No Playwright here: scripts/screenshots.py uses these too. The `browser` fixture itself lives in
+tests/browser/conftest.py, so every browser test module shares it.
 """
 
 from __future__ import annotations

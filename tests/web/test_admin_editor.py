@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,15 +13,10 @@ from flask.testing import FlaskClient
 from clinicfinder.core.domain import Availability, ClinicStatus, MaleFactorCapability, Treatment
 from clinicfinder.db.models import AuditEntry, Clinic
 from clinicfinder.extensions import db
-from tests.admin_support import OWNED, Admins, admin_app, csrf_token, form_values, logged_in, text
+from tests.support.admin import OWNED, Admins, FormReader, csrf_token, form_values, logged_in, text
 
 EDITOR = f"/admin/clinics/{OWNED}"
 CDC = "CDC NASS 2022 ART Services and Profiles"
-
-
-@pytest.fixture
-def admins_app(app: Flask, tmp_path: Path) -> tuple[Flask, Admins]:
-    return admin_app(app, tmp_path)
 
 
 def save(client: FlaskClient, values: dict[str, str], **changes: str) -> str:
@@ -232,9 +226,7 @@ def test_two_admins_saving_the_same_clinic_second_is_refused_with_what_changed_a
 
 
 def form_values_from(page: str) -> dict[str, str]:
-    from tests.admin_support import _FormReader
-
-    reader = _FormReader()
+    reader = FormReader()
     reader.feed(page)
     return reader.values
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from clinicfinder.core.directory.columns import COLUMNS
 from clinicfinder.db.models import AuditEntry, Clinic, TreatmentOffer
 from clinicfinder.extensions import db
-from tests.conftest import CLINICS_CSV
+from tests.support.paths import CLINICS_CSV
 
 
 def read_rows(path: Path = CLINICS_CSV) -> list[dict[str, str]]:
@@ -186,7 +186,7 @@ def test_a_malformed_file_is_rejected_with_its_line_number(
 
 
 def test_a_file_over_the_size_limit_is_refused(environment: dict[str, str], tmp_path) -> None:
-    from tests.conftest import migrated_app
+    from tests.support.instances import migrated_app
 
     app = migrated_app({**environment, "MAX_IMPORT_BYTES": "2048"})
     result = app.test_cli_runner().invoke(args=["clinics", "import", str(CLINICS_CSV)])

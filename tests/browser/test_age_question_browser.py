@@ -1,8 +1,4 @@
-"""The age question in a real browser (Debian's Chromium through Playwright), checked with axe-core.
-
-Beside the other browser tests rather than in tests/browser/: tests/browser.py is still a module, and a
-tests/browser/ package would hide it.
-"""
+"""The age question in a real browser (Debian's Chromium through Playwright), checked with axe-core."""
 
 from __future__ import annotations
 
@@ -14,11 +10,11 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from clinicfinder.app import create_app
-from tests.browser import serving
-from tests.conftest import copy_seeded, make_environment
+from tests.support.browser import serving
+from tests.support.instances import copy_seeded, make_environment
+from tests.support.pages import PHONE
 
 AXE = Axe()
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture(scope="module")

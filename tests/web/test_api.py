@@ -29,11 +29,6 @@ def assert_matches_schema(body: Any, schema_name: str) -> None:
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
 
 
-@pytest.fixture
-def api(seeded_app: Flask) -> FlaskClient:
-    return seeded_app.test_client()
-
-
 def get_json(client: FlaskClient, path: str, status: int, schema: str) -> Any:
     response = client.get(path)
     assert response.status_code == status, response.get_data(as_text=True)
@@ -233,7 +228,7 @@ def test_no_combination_of_search_parameters_causes_a_server_error(api: FlaskCli
 def test_an_edit_to_the_directory_shows_in_the_next_search(seeded_app: Flask, tmp_path) -> None:
     import csv
 
-    from tests.conftest import CLINICS_CSV
+    from tests.support.paths import CLINICS_CSV
 
     api = seeded_app.test_client()
     path = "/api/v1/clinics/search?lat=41.8945&lon=-87.639&radius_km=2&treatment=ivf"

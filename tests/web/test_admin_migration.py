@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from clinicfinder.extensions import db
-from tests.admin_support import seed_directory
+from tests.support.admin import seed_directory
 
 ADMIN_REVISION = "d2bd7eb2aa6b"
 INITIAL_REVISION = "8a09893906c3"

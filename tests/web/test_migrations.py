@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 
 from clinicfinder.extensions import db
-from tests.conftest import sqlite_only
+from tests.support.instances import sqlite_only
 
 
 def test_migrated_database_matches_the_models(app: Flask) -> None:

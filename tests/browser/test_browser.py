@@ -10,16 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from clinicfinder.app import create_app
-from tests.browser import serving
-from tests.conftest import copy_seeded, make_environment
-
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
-AXE = Axe()
+from tests.support.browser import serving
+from tests.support.instances import copy_seeded, make_environment
+from tests.support.pages import DESKTOP, PHONE, patient
 
 
 @pytest.fixture(scope="module")
@@ -29,62 +25,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path)
     app = create_app(make_environment(instance))
     with serving(app) as base:
         yield base
-
-
-class Patient:
-    """A page object: what a patient does, in words, and the checks that follow every page."""
-
-    def __init__(self, page: Page, base: str, *, javascript: bool = True) -> None:
-        self.page = page
-        self.base = base
-        # axe-core runs as a script in the page: with scripts off, the same pages are checked by other tests.
-        self.run_axe = javascript
-        self.checked: list[str] = []
-
-    def open(self, path: str = "/") -> None:
-        self.page.goto(self.base + path)
-        self.check_page()
-
-    def check_page(self) -> None:
-        """No serious or critical accessibility violation, and never a server error."""
-        expect(self.page.locator("h1")).to_be_visible()
-        assert "Internal Server Error" not in self.page.content()
-        if not self.run_axe:
-            return
-        result = AXE.run(self.page)
-        serious = [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
-        assert serious == [], f"{self.page.url}: " + "; ".join(f"{v['id']}: {v['help']}" for v in serious)
-        self.checked.append(self.page.url)
-
-    def click(self, role: str, name: str) -> None:
-        self.page.get_by_role(role, name=name, exact=True).click()  # type: ignore[arg-type]
-        self.page.wait_for_load_state()
-        self.check_page()
-
-    def switch_to_spanish(self) -> None:
-        self.click("button", "Español")
-
-    def where(self, place: str, radius: str = "50", continue_label: str = "Continue") -> None:
-        self.page.locator("#location").fill(place)
-        self.page.locator("#radius").select_option(radius)
-        self.click("button", continue_label)
-
-    def treatment(self, code: str, continue_label: str = "Continue") -> None:
-        self.page.locator(f"input[name=treatment][value={code}]").check()
-        self.click("button", continue_label)
-
-    def budget(self, amount: str, currency: str, submit_label: str = "See the clinics") -> None:
-        self.page.locator("#budget").fill(amount)
-        self.page.locator("#currency").select_option(currency)
-        self.click("button", submit_label)
-
-    def clinic_names(self) -> list[str]:
-        return self.page.locator(".clinic-card h2").all_inner_texts()
-
-
-def patient(browser: Browser, base: str, viewport: dict[str, int] = PHONE, **options: object) -> Patient:
-    context = browser.new_context(viewport=viewport, **options)  # type: ignore[arg-type]
-    return Patient(context.new_page(), base, javascript=options.get("java_script_enabled", True) is not False)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from flask import Flask
 from clinicfinder.db.models import Clinic, User
 from clinicfinder.extensions import db
 from clinicfinder.services.imports import UploadStore
-from tests.admin_support import OTHER, OWNED, Admins, admin_app, csrf_token, first_rows, logged_in, text
+from tests.support.admin import OTHER, OWNED, Admins, admin_app, csrf_token, first_rows, logged_in, text
 
 ADMIN_BLUEPRINTS = ("admin", "auth")
 # Who may use each admin endpoint, written down here and reviewed, not read from the view's own

@@ -12,7 +12,7 @@ from flask import Flask
 from clinicfinder.db.models import ReportRequest, ReportStatus, utcnow
 from clinicfinder.extensions import db
 from clinicfinder.services.delivery_health import redact
-from tests.admin_support import admin_app, logged_in, text
+from tests.support.admin import admin_app, logged_in, text
 
 PATIENT = "patient.private@example.org"
 

@@ -9,8 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from clinicfinder.config import PROJECT_ROOT
-from tests.conftest import free_port
+from tests.support.instances import free_port
+from tests.support.paths import PROJECT_ROOT
 
 
 def test_gunicorn_serves_the_app_and_its_access_log_never_holds_the_query_string(

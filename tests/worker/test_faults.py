@@ -24,13 +24,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from clinicfinder.config import PROJECT_ROOT
 from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.extensions import db
 from clinicfinder.services import delivery
-from tests.conftest import POSTGRES
-from tests.test_journey import TOKEN, answer_all
-from tests.test_report_delivery import Mailsink
+from tests.support.instances import POSTGRES
+from tests.support.journey import TOKEN, answer_all
+from tests.support.mail import Mailsink
+from tests.support.paths import PROJECT_ROOT
 
 pytestmark = [
     pytest.mark.faults,
@@ -63,7 +63,8 @@ def fault_log() -> Iterator[FaultLog]:
         where = "PostgreSQL + Redis" if POSTGRES else "embedded defaults (SQLite, SQLite queue)"
         body = (
             "Real `flask worker` processes and the local SMTP server on loopback; every message in the Maildir "
-            "counted per recipient. Each line is a passing test of tests/test_faults.py.\n\n" + "\n".join(log.lines)
+            "counted per recipient. Each line is a passing test of tests/worker/test_faults.py.\n\n"
+            + "\n".join(log.lines)
         )
         if not POSTGRES:
             body += "\n\n(The database-unreachable test runs on PostgreSQL only: an embedded SQLite file cannot be.)"
@@ -82,14 +83,6 @@ def environment(environment: dict[str, str]) -> dict[str, str]:
         "REPORT_LIMIT_PER_IP": "100000 per hour",
         "MAIL_TIMEOUT": "2",
     }
-
-
-@pytest.fixture
-def smtp(seeded_app: Flask, tmp_path: Path) -> Iterator[Mailsink]:
-    sink = Mailsink(tmp_path / "maildir", seeded_app.config["MAIL_PORT"])
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 class Workers:

@@ -16,7 +16,7 @@ from clinicfinder.core.domain import Role
 from clinicfinder.db.directory import import_directory
 from clinicfinder.extensions import db
 from clinicfinder.services import accounts
-from tests.conftest import CLINICS_CSV
+from tests.support.paths import CLINICS_CSV
 
 PASSWORD = "correct horse battery staple"
 OWNED = "us-cdc-1"  # Institute for Human Reproduction (IHR), Chicago
@@ -82,7 +82,7 @@ def text(response: TestResponse) -> str:
     return response.get_data(as_text=True)
 
 
-class _FormReader(HTMLParser):
+class FormReader(HTMLParser):
     """What a browser would send from the page's main admin form: enabled inputs, selected options, textareas."""
 
     def __init__(self) -> None:
@@ -123,6 +123,6 @@ class _FormReader(HTMLParser):
 
 
 def form_values(client: FlaskClient, path: str) -> dict[str, str]:
-    reader = _FormReader()
+    reader = FormReader()
     reader.feed(client.get(path).get_data(as_text=True))
     return reader.values

@@ -27,12 +27,13 @@ from flask_mail import Message as MailMessage
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
-from clinicfinder import mailsink
 from clinicfinder.app import create_app
 from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.extensions import db, mail, queue
 from clinicfinder.services import delivery, report_retention
-from tests.test_journey import TOKEN, answer_all, post
+from tests.support.instances import copy_seeded
+from tests.support.journey import TOKEN, answer_all, post
+from tests.support.mail import Mailsink
 
 ADDRESS = "Patient.Person+clinics@Example.org"
 
@@ -44,45 +45,6 @@ ADDRESS = "Patient.Person+clinics@Example.org"
 def environment(environment: dict[str, str]) -> dict[str, str]:
     # Short waits so retries happen within a test; generous IP limit except where a test lowers it.
     return {**environment, "REPORT_RETRY_SECONDS": "0.2", "REPORT_LIMIT_PER_IP": "1000 per hour", "MAIL_TIMEOUT": "2"}
-
-
-class Mailsink:
-    """The app's local SMTP server, which a test can stop and start again like a real relay."""
-
-    def __init__(self, maildir: Path, port: int) -> None:
-        self.maildir, self.port = maildir, port
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = mailsink.start(self.maildir, port=self.port)
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def messages(self) -> list[Message]:
-        return sorted(mailbox.Maildir(self.maildir, create=False), key=lambda m: m["Date"] or "")
-
-    def wait_for(self, count: int, timeout: float = 30) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.messages()
-            if len(found) >= count:
-                return found
-            time.sleep(0.1)
-        raise AssertionError(f"expected {count} message(s), got {len(self.messages())}")
-
-
-@pytest.fixture
-def smtp(seeded_app: Flask, tmp_path: Path) -> Iterator[Mailsink]:
-    sink = Mailsink(tmp_path / "maildir", seeded_app.config["MAIL_PORT"])
-    sink.maildir.mkdir()
-    for sub in ("cur", "new", "tmp"):
-        (sink.maildir / sub).mkdir()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
@@ -443,8 +405,6 @@ def test_a_bot_filling_the_hidden_field_gets_the_usual_answer_and_nothing_is_sen
 
 
 def test_too_many_requests_from_one_ip_get_a_clear_429(environment: dict[str, str], seeded_database: Path) -> None:
-    from tests.conftest import copy_seeded
-
     copy_seeded(seeded_database, Path(environment["INSTANCE_DIR"]))
     app = create_app({**environment, "REPORT_LIMIT_PER_IP": "2 per hour"})
     client = app.test_client()
@@ -464,8 +424,6 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(
     environment: dict[str, str], seeded_database: Path, hops: int, separate_buckets: bool
 ) -> None:
     """With TRUSTED_PROXY_HOPS the limit follows X-Forwarded-For; without it, a forged header changes nothing."""
-    from tests.conftest import copy_seeded
-
     copy_seeded(seeded_database, Path(environment["INSTANCE_DIR"]))
     app = create_app({**environment, "REPORT_LIMIT_PER_IP": "1 per hour", "TRUSTED_PROXY_HOPS": str(hops)})
     client = app.test_client()

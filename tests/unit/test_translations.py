@@ -8,8 +8,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from clinicfinder.config import PROJECT_ROOT
 from clinicfinder.core.i18n import text_for
+from tests.support.paths import PROJECT_ROOT
 
 KEYWORDS = {"_": None, "_l": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 

@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from clinicfinder import mailsink
 from clinicfinder.app import create_app
 from clinicfinder.web.health import forget_smtp_status
-from tests.conftest import CLINICS_CSV, free_port
+from tests.support.instances import free_port
+from tests.support.paths import CLINICS_CSV
 
 
 def test_landing_page_renders_through_the_base_template(client: FlaskClient) -> None:

@@ -18,9 +18,9 @@ from playwright.sync_api import Browser, expect
 from clinicfinder import mailsink
 from clinicfinder.app import create_app
 from clinicfinder.extensions import queue
-from tests.browser import serving
-from tests.conftest import copy_seeded, make_environment
-from tests.test_browser import DESKTOP, PHONE, patient
+from tests.support.browser import serving
+from tests.support.instances import copy_seeded, make_environment
+from tests.support.pages import DESKTOP, PHONE, patient
 
 
 @pytest.fixture(scope="module")

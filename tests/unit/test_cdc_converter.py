@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from clinicfinder.core.directory.columns import COLUMNS
+from tests.support.paths import CLINICS_CSV, PROJECT_ROOT
 from tools.cdc_clinics_csv import (
     EarlierListing,
     convert,
@@ -19,9 +20,7 @@ from tools.cdc_clinics_csv import (
     zipcodes_centroid,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-RAW_2022 = ROOT / "data" / "raw" / "cdc_art_services_profiles_2022.csv"
-CLINICS_CSV = ROOT / "clinics.csv"
+RAW_2022 = PROJECT_ROOT / "data" / "raw" / "cdc_art_services_profiles_2022.csv"
 
 SOURCE = "CDC NASS 2022 ART Services and Profiles"
 AS_OF = "2022-12-31"

@@ -17,14 +17,9 @@ from clinicfinder.config import Settings
 from clinicfinder.db.models import User, UserToken, utcnow
 from clinicfinder.extensions import db
 from clinicfinder.web.auth import sessions
-from tests.admin_support import OWNED, PASSWORD, Admins, admin_app, csrf_token, logged_in, login, text
+from tests.support.admin import OWNED, PASSWORD, Admins, csrf_token, logged_in, login, text
 
 GENERIC = "Email or password is wrong, or the account is locked"
-
-
-@pytest.fixture
-def admins_app(app: Flask, tmp_path: Path) -> tuple[Flask, Admins]:
-    return admin_app(app, tmp_path)
 
 
 def user(app: Flask, email: str):

@@ -94,11 +94,6 @@ def test_the_contract_modules_know_nothing_of_flask(module: str) -> None:
     assert not {name for name in imported if name.split(".")[0] in {"flask", "werkzeug"}}
 
 
-@pytest.fixture
-def api(seeded_app: Flask) -> FlaskClient:
-    return seeded_app.test_client()
-
-
 def test_choices_ignore_case_and_a_blank_parameter_counts_as_absent(api: FlaskClient) -> None:
     path = (
         "/api/v1/clinics/search?lat=41.88&lon=-87.63&treatment=IVF&currency=eur&language=ES&radius_km=Anywhere&budget="

@@ -13,29 +13,12 @@ from sqlalchemy import func, select
 from clinicfinder.db.models import JourneyAnswers
 from clinicfinder.extensions import db
 from clinicfinder.services import journey
-
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from tests.support.journey import TOKEN, answer_all, post
 
 
 @pytest.fixture
 def patient(seeded_app: Flask) -> FlaskClient:
     return seeded_app.test_client()
-
-
-def post(client: FlaskClient, path: str, data: dict[str, str], *, page: str | None = None):
-    """Submit a form as a browser does: fetch the page for its CSRF token, then POST."""
-    html = client.get(page or path).get_data(as_text=True)
-    token = TOKEN.search(html)
-    assert token, f"no CSRF token on {page or path}"
-    return client.post(path, data={"csrf_token": token.group(1), **data})
-
-
-def answer_all(client: FlaskClient, *, location: str = "60611", treatment: str = "ivf", budget: str = "20000") -> None:
-    assert post(client, "/find/where", {"location": location, "radius": "25", "unit": "mi"}).status_code == 302
-    assert post(client, "/find/treatment", {"treatment": treatment}).status_code == 302
-    assert (
-        post(client, "/find/budget", {"budget": budget, "currency": "USD", "include_unpriced": "y"}).status_code == 302
-    )
 
 
 def test_three_steps_lead_to_ranked_explained_results(patient: FlaskClient) -> None:

@@ -10,18 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from clinicfinder.app import create_app
 from clinicfinder.core.domain import Role
 from clinicfinder.extensions import db
 from clinicfinder.services import accounts
-from tests.admin_support import OWNED, PASSWORD
-from tests.browser import serving
-from tests.conftest import copy_seeded, make_environment
+from tests.support.admin import OWNED, PASSWORD
+from tests.support.browser import serving
+from tests.support.instances import copy_seeded, make_environment
+from tests.support.pages import Admin
 
-AXE = Axe()
 ADMIN = "owner@ihr.example"
 SITE_ADMIN = "site@clinicfinder.example"
 IHR = "Institute for Human Reproduction (IHR)"
@@ -41,38 +40,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path)
         yield base
     with app.app_context():
         db.engine.dispose()
-
-
-class Admin:
-    """A page object: what an admin does, in words; every page is checked with axe-core."""
-
-    def __init__(self, page: Page, base: str) -> None:
-        self.page = page
-        self.base = base
-
-    def check_page(self) -> None:
-        expect(self.page.locator("h1")).to_be_visible()
-        assert "Internal Server Error" not in self.page.content()
-        result = AXE.run(self.page)
-        serious = [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
-        assert serious == [], f"{self.page.url}: " + "; ".join(f"{v['id']}: {v['help']}" for v in serious)
-
-    def open(self, path: str) -> None:
-        self.page.goto(self.base + path)
-        self.check_page()
-
-    def log_in(self, email: str, password: str = PASSWORD) -> None:
-        self.open("/account/login")
-        self.page.get_by_label("Email").fill(email)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Log in").click()
-        self.page.wait_for_load_state()
-        self.check_page()
-
-    def save(self) -> None:
-        self.page.get_by_role("button", name="Save the listing").click()
-        self.page.wait_for_load_state()
-        self.check_page()
 
 
 def test_a_clinic_admin_sets_prices_and_tese_capability_and_a_patient_search_shows_it_at_once(

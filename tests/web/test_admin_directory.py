@@ -18,13 +18,8 @@ from clinicfinder.db import directory as store
 from clinicfinder.db.models import AuditEntry, Clinic
 from clinicfinder.extensions import db
 from clinicfinder.services import accounts
-from tests.admin_support import PASSWORD, Admins, admin_app, csrf_token, first_rows, logged_in, text
-from tests.conftest import CLINICS_CSV
-
-
-@pytest.fixture
-def admins_app(app: Flask, tmp_path: Path) -> tuple[Flask, Admins]:
-    return admin_app(app, tmp_path)
+from tests.support.admin import PASSWORD, Admins, csrf_token, first_rows, logged_in, text
+from tests.support.paths import CLINICS_CSV
 
 
 def export(client: FlaskClient) -> list[dict[str, str]]:
@@ -221,7 +216,7 @@ def test_the_export_neutralises_spreadsheet_formulas_and_imports_back_unchanged(
 
 
 def test_what_a_clinic_admin_saved_exports_and_imports_back_unchanged(admins_app: tuple[Flask, Admins]) -> None:
-    from tests.admin_support import form_values
+    from tests.support.admin import form_values
 
     app, admins = admins_app
     owner = logged_in(app, admins.owner)

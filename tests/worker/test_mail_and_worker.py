@@ -14,8 +14,8 @@ from flask import Flask
 from flask_mail import Message
 
 from clinicfinder import mailsink
-from clinicfinder.config import PROJECT_ROOT
 from clinicfinder.extensions import mail
+from tests.support.paths import PROJECT_ROOT
 
 
 def test_mail_sent_by_the_app_arrives_in_the_local_maildir(app: Flask, tmp_path: Path) -> None:

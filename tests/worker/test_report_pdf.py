@@ -60,7 +60,7 @@ def pdf_text(pdf: bytes) -> str:
 @pytest.fixture(scope="module")
 def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     from clinicfinder.app import create_app
-    from tests.conftest import copy_seeded, make_environment
+    from tests.support.instances import copy_seeded, make_environment
 
     instance = tmp_path_factory.mktemp("report-pdf")
     copy_seeded(seeded_database, instance)
@@ -307,7 +307,7 @@ def test_render_children_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
         "    print(*[child.pid for child in multiprocessing.active_children()], flush=True)\n"
         "    os._exit(0)  # as abrupt as SIGKILL: no atexit, no pool shutdown\n"
     )
-    from clinicfinder.config import PROJECT_ROOT
+    from tests.support.paths import PROJECT_ROOT
 
     result = subprocess.run([sys.executable, str(script)], cwd=PROJECT_ROOT, capture_output=True, text=True,
                             timeout=120, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, check=True)  # fmt: skip

@@ -1,0 +1,26 @@
+"""The patient's three steps through the Flask test client, as a browser submits them."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def post(client: FlaskClient, path: str, data: dict[str, str], *, page: str | None = None) -> TestResponse:
+    """Submit a form as a browser does: fetch the page for its CSRF token, then POST."""
+    html = client.get(page or path).get_data(as_text=True)
+    token = TOKEN.search(html)
+    assert token, f"no CSRF token on {page or path}"
+    return client.post(path, data={"csrf_token": token.group(1), **data})
+
+
+def answer_all(client: FlaskClient, *, location: str = "60611", treatment: str = "ivf", budget: str = "20000") -> None:
+    assert post(client, "/find/where", {"location": location, "radius": "25", "unit": "mi"}).status_code == 302
+    assert post(client, "/find/treatment", {"treatment": treatment}).status_code == 302
+    assert (
+        post(client, "/find/budget", {"budget": budget, "currency": "USD", "include_unpriced": "y"}).status_code == 302
+    )
