@@ -172,7 +172,7 @@ def naive_search(matcher: Matcher, repository: ClinicRepository, query: SearchQu
     facts = repository.facts([clinic_id for clinic_id, _ in near], query.treatment)
     ranked = [matcher.assess(facts[clinic_id], distance, query) for clinic_id, distance in near]
     fits = [result for result in ranked if isinstance(result, RankedClinic)]
-    return sorted(fits, key=lambda r: (-r.score, r.distance_km, r.clinic.name.casefold(), r.clinic.id))
+    return sorted(fits, key=lambda r: (r.distance_km, r.clinic.name.casefold(), r.clinic.id))
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -65,7 +65,9 @@ def test_search_near_chicago_ranks_real_clinics_and_explains_each(api: FlaskClie
     first = body["results"][0]
     assert first["rank"] == 1 and first["clinic"]["region"] == "IL"
     assert all(r["distance_km"] <= 25 for r in body["results"])
-    assert [r["score"] for r in body["results"]] == sorted((r["score"] for r in body["results"]), reverse=True)
+    assert [r["distance_km"] for r in body["results"]] == sorted(r["distance_km"] for r in body["results"])
+    assert first["explanation"].startswith("Nearest first:")
+    assert "score" not in first and "quality" not in first
     gates = [c for c in first["criteria"] if c["gate"]]
     assert {c["code"] for c in gates} == {"open_and_reporting", "lab_accreditation", "minimum_volume"}
     assert all(c["outcome"] == "met" for c in gates)

@@ -21,7 +21,7 @@ from clinicfinder.core.matching.estimates import CostEstimate
 from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind
 from clinicfinder.web.api.base import ApiModel
 from clinicfinder.web.api.outcomes import ShareFigure, SuccessRate
-from clinicfinder.web.api.schemas import AgeBand, ApiError, Currency, Language, SearchParams
+from clinicfinder.web.api.schemas import AgeBand, ApiError, Currency, Language, Order, SearchParams
 
 ClinicUrl = Callable[[str], str]  # a clinic id → the URL of its detail
 
@@ -365,6 +365,8 @@ class SearchQuery(ApiModel):
     language: Language
     limit: int
     age_band: AgeBand | None = Field(description="null: not given.")
+    order: Order
+    offset: int
 
 
 class ExchangeRates(ApiModel):
@@ -405,6 +407,8 @@ class SearchResponse(ApiModel):
                 language=params.language,
                 limit=params.limit,
                 age_band=params.age_band,
+                order=params.order,
+                offset=params.offset,
             ),
             total=outcome.total,
             considered=outcome.considered,
