@@ -75,6 +75,10 @@ class Settings:
     port: int
     public_url: str
     max_import_bytes: int
+    # The gates (criteria.QualityPolicy): the minimum cycles a year, and an optional limit on the age of
+    # a clinic's newest CDC results (off unless set: CDC's data is years old by design; its year is shown).
+    min_cycles_per_year: int
+    max_outcome_age_years: int | None
     # "offline" (the bundled GeoNames gazetteer) or "nominatim" (online, through geopy).
     geocoder: str
     geocoder_user_agent: str
@@ -131,6 +135,8 @@ class Settings:
             port=port,
             public_url=(env.get("PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
             max_import_bytes=reader.integer("MAX_IMPORT_BYTES", 5 * 1024 * 1024, minimum=1024),
+            min_cycles_per_year=reader.integer("MIN_CYCLES_PER_YEAR", 100, minimum=0, maximum=100_000),
+            max_outcome_age_years=reader.integer("MAX_OUTCOME_AGE_YEARS", 0, minimum=0, maximum=100) or None,
             geocoder=reader.choice("GEOCODER", ("offline", "nominatim"), "offline"),
             geocoder_user_agent=env.get("GEOCODER_USER_AGENT") or "ClinicFinder",
         )
@@ -198,6 +204,8 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "PUBLIC_URL": self.public_url,
             "MAX_CONTENT_LENGTH": self.max_import_bytes,
+            "MIN_CYCLES_PER_YEAR": self.min_cycles_per_year,
+            "MAX_OUTCOME_AGE_YEARS": self.max_outcome_age_years,
             "GEOCODER": self.geocoder,
             "GEOCODER_USER_AGENT": self.geocoder_user_agent,
             "SESSION_COOKIE_HTTPONLY": True,

@@ -12,6 +12,7 @@ from typing import Any, cast
 from flask import Flask, current_app
 
 from clinicfinder.core.geo import Gazetteer, GeocodeResult, OnlineGeocoder
+from clinicfinder.core.matching.criteria import QualityPolicy
 from clinicfinder.core.matching.engine import Matcher, SearchOutcome, SearchQuery
 from clinicfinder.core.matching.estimates import CostReference
 from clinicfinder.core.matching.facts import ClinicFacts
@@ -48,7 +49,11 @@ class Services:
         if self._matcher is None:
             with _lock:
                 if self._matcher is None:
-                    self._matcher = Matcher(ExchangeRates.load(), CostReference.load())
+                    policy = QualityPolicy(
+                        min_cycles_per_year=self._config["MIN_CYCLES_PER_YEAR"],
+                        max_outcome_age_years=self._config["MAX_OUTCOME_AGE_YEARS"],
+                    )
+                    self._matcher = Matcher(ExchangeRates.load(), CostReference.load(), policy)
         return self._matcher
 
     def index(self, repository: ClinicRepository) -> DirectoryIndex:

@@ -31,9 +31,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path)
     ("language", "words"),
     [
         ("en", {"start": "Start", "continue": "Continue", "see": "See the clinics", "step": "Step 1 of 3",
-                "fit": "clinics fit your answers", "confirmed": "Offers this treatment"}),
+                "fit": "clinics fit your answers", "confirmed": "Offers this treatment", "why": "Nearest first: "}),
         ("es", {"start": "Empezar", "continue": "Continuar", "see": "Ver las clínicas", "step": "Paso 1 de 3",
-                "fit": "clínicas se ajustan a sus respuestas", "confirmed": "Ofrece este tratamiento"}),
+                "fit": "clínicas se ajustan a sus respuestas", "confirmed": "Ofrece este tratamiento", "why": "Primero las más cercanas: "}),
     ],
 )  # fmt: skip
 def test_a_patient_on_a_phone_goes_from_landing_to_ranked_explained_clinics(
@@ -50,8 +50,9 @@ def test_a_patient_on_a_phone_goes_from_landing_to_ranked_explained_clinics(
     you.budget("20000", "USD", words["see"])
     expect(you.page.locator(".summary")).to_contain_text(words["fit"])
     names = you.clinic_names()
-    assert len(names) >= 3 and "Northwestern Fertility and Reproductive Medicine" in names[0]
+    assert len(names) >= 3 and "Institute for Human Reproduction (IHR)" in names[0]  # the nearest to 60611
     expect(you.page.locator(".clinic-card").first).to_contain_text(words["confirmed"])
+    expect(you.page.locator(".clinic-card .rank-why").first).to_contain_text(words["why"])
     expect(you.page.locator(".distance-view svg")).to_be_visible()
     # Nothing is wider than the phone: no sideways scrolling.
     assert you.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

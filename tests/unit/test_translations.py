@@ -59,6 +59,6 @@ def test_every_sentence_of_the_guide_and_glossary_is_extracted_from_content() ->
 
 def test_the_compiled_catalogue_is_what_the_core_reads() -> None:
     spanish = text_for("es")
-    assert spanish.gettext("Offers this treatment.") == "Ofrece este tratamiento."
+    assert spanish.gettext("Offers this treatment") == "Ofrece este tratamiento"
     assert spanish.ngettext("{count} fits", "{count} fit", 2) == "2 encajan"
     assert spanish.money(21600, "EUR") == "21.600\xa0€"

@@ -68,7 +68,7 @@ def test_a_clinic_admin_edits_prices_tese_and_languages_and_each_fact_is_clinic_
     assert saved.phone == "+1 312 555 0100"
 
 
-def test_an_edit_shows_in_the_patients_search_at_once(admins_app: tuple[Flask, Admins]) -> None:
+def test_an_edit_shows_in_the_patients_search_at_once_as_not_yet_verified(admins_app: tuple[Flask, Admins]) -> None:
     app, admins = admins_app
     patient = app.test_client()
     query = {"lat": "41.8945", "lon": "-87.6390", "radius_km": "25", "treatment": "tese"}
@@ -79,8 +79,11 @@ def test_an_edit_shows_in_the_patients_search_at_once(admins_app: tuple[Flask, A
     assert detail["treatments"]["tese"]["availability"] == "yes"
     assert detail["treatments"]["tese"]["price"] == {"amount": 9000.0, "currency": "USD"}
     assert detail["treatments"]["tese"]["source"] == "Clinic-reported"
+    assert detail["treatments"]["tese"]["verified"] is False
     results = patient.get("/api/v1/clinics/search", query_string=query).get_json()
-    assert "9000" in str(results)
+    mine = next(r for r in results["results"] if r["clinic"]["id"] == OWNED)
+    assert mine["treatment"]["availability"] == "unknown"  # counts for order and filters only once verified
+    assert "Clinic-reported price, not yet verified: $9,000." in str(mine["criteria"])
 
 
 def test_cdc_facts_are_shown_but_cannot_be_changed_by_the_clinic(admins_app: tuple[Flask, Admins]) -> None:

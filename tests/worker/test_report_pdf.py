@@ -82,9 +82,14 @@ def test_the_report_lists_the_clinics_that_fit_best_first(tese_report: tuple[bui
     assert len(names) == 10
     for name in names:
         assert name in text
-    # The comparison table lists them in rank order.
-    positions = [text.index(name) for name in names]
-    assert positions == sorted(positions)
+    # The comparison table lists them in the chosen order (nearest first by default): each name is found
+    # after the one before it (a plain first-occurrence search would trip on names that contain others).
+    table = text[text.index("in the order you chose") : text.index("Cost against your budget")]
+    position = 0
+    for name in names:
+        position = table.index(name, position) + len(name)
+    distances = [result.distance_km for result in report.outcome.results]
+    assert distances == sorted(distances)
 
 
 def test_the_cover_repeats_the_patients_choices_and_the_date(tese_report: tuple[builder.Report, bytes]) -> None:

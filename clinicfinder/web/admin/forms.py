@@ -60,7 +60,7 @@ class ListingForm(FlaskForm):
     )
     accreditation_bodies = StringField(
         "Lab accreditations",
-        description="Bodies that accredit your lab, separated by commas, e.g. CAP, ISO 9001",
+        description="Bodies that accredit your lab, separated by commas, e.g. CAP, The Joint Commission",
         validators=[Optional(), Length(max=1000)],
     )
     societies = StringField(

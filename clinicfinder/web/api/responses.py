@@ -224,6 +224,7 @@ class Offer(ApiModel):
     price: Money | None
     source: str
     as_of: date
+    verified: bool = Field(description="False: the clinic's own claim, not yet verified; it does not change order.")
 
 
 class ClinicDetail(ClinicSummary):
@@ -261,14 +262,17 @@ class ClinicDetail(ClinicSummary):
             accreditation_bodies=Fact.of(value.accreditation_bodies),
             sart_member=Fact.of(value.sart_member),
             other_society_memberships=Fact.of(value.other_memberships),
+            # A pending claim stands in for the verified fact only where there is none, flagged as such.
             treatments={
                 treatment: Offer(
                     availability=offer.availability,
                     price=Money.of(offer.price),
                     source=offer.source,
                     as_of=offer.as_of,
+                    verified=verified,
                 )
-                for treatment, offer in value.offers.items()
+                for verified, offers in ((False, value.pending_offers), (True, value.offers))
+                for treatment, offer in offers.items()
             },
             male_factor={capability: Fact.of(item) for capability, item in value.male_factor.items()},
             languages=Fact.of(value.languages),
