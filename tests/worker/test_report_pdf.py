@@ -149,7 +149,7 @@ def test_the_file_is_tagged_titled_bookmarked_and_embeds_its_fonts(tese_report: 
     top_level = [item.title for item in reader.outline if not isinstance(item, list)]
     assert top_level[:1] == ["Your Fertility Report"]
     bookmarks = str(reader.outline)
-    for chapter in ("Your best matches", "The clinics one by one", "Your first visit", "Words you may hear",
+    for chapter in ("The clinics that fit", "The clinics one by one", "Your first visit", "Words you may hear",
                     "How we chose these clinics", "References"):  # fmt: skip
         assert chapter in bookmarks
     for page in reader.pages:
