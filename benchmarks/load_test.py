@@ -231,6 +231,7 @@ def main() -> int:
     }
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     for command in (["db", "upgrade"], ["clinics", "seed"]):
+        # The app's own flask commands from this virtualenv, never input from outside.
         subprocess.run([*flask, *command], cwd=PROJECT, env=environment, check=True, capture_output=True)  # noqa: S603
 
     processes: list[subprocess.Popen[bytes]] = []

@@ -60,7 +60,8 @@ def register_proxy(app: Flask, hops: int) -> None:
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        # Flask documents replacing wsgi_app with middleware; mypy sees a method being assigned.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # see above
 
 
 def register_extensions(app: Flask) -> None:

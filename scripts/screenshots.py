@@ -71,6 +71,7 @@ def walk(page: Page, base: str, language: str, out: Path, size: str, maildir: Pa
     page.goto(base + "/")
     if language != "en":
         page.get_by_role("button", name=words["lang"]).click()
+    # A one-line local helper over this walk's page, language and size; a def would add nothing
     shot = lambda name: page.screenshot(path=str(out / f"{name}-{language}-{size}.png"), full_page=True)  # noqa: E731
     shot("0-landing")
     page.get_by_role("link", name=words["start"]).click()
@@ -151,10 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for size, viewport in ({} if args.only_admin else SIZES).items():
             for language in WORDS:
+                # SIZES are plain dicts shaped like ViewportSize
                 context = browser.new_context(viewport=viewport, locale="en-US", accept_downloads=True)  # type: ignore[arg-type]
                 walk(context.new_page(), args.base_url.rstrip("/"), language, args.out, size, args.maildir)
                 context.close()
         if args.admin:
+            # SIZES are plain dicts shaped like ViewportSize
             context = browser.new_context(viewport=SIZES["desktop"], locale="en-US")  # type: ignore[arg-type]
             admin_walk(context.new_page(), args.base_url.rstrip("/"), args.out, *args.admin)
             context.close()

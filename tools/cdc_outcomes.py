@@ -709,7 +709,7 @@ def _director_agrees(result: MatchResult, profiles: Mapping[int, Mapping[int, Pr
 def review_sample(results: Sequence[MatchResult]) -> list[MatchResult]:
     matched = [r for r in results if r.clinic_id]
     # A fixed seed so the reviewed sample is the same on every rebuild; nothing here is secret.
-    rng = random.Random(REVIEW_SEED)  # noqa: S311
+    rng = random.Random(REVIEW_SEED)  # noqa: S311 - a seeded sample for review, not for secrets
     sample = rng.sample(matched, min(REVIEW_SAMPLE, len(matched)))
     return sorted(sample, key=lambda r: r.clinic.order_id)
 

@@ -34,7 +34,7 @@ def environment(language: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     # install_gettext_translations is added by the i18n extension, so the type checker cannot see it.
-    env.install_gettext_translations(text_for(language).catalogue, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(text_for(language).catalogue, newstyle=True)  # type: ignore[attr-defined]  # see above
     install_helpers(env)
     return env
 

@@ -47,8 +47,8 @@ def send_link_after_responding(email: str, purpose: TokenPurpose, token: str, ho
     Timing would otherwise tell an attacker which addresses have accounts (the SMTP conversation
     takes tens to hundreds of milliseconds). A lost reset email costs the admin one more request.
     """
-    # The proxy's target: the thread outlives the request, so it needs the app itself.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The thread outlives the request, so it needs the app itself, not the proxy.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Werkzeug's proxy API is untyped
     message = link_message(email, purpose, token, hours_valid)
 
     def send() -> None:

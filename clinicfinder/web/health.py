@@ -41,7 +41,7 @@ def healthz() -> tuple[Response, int]:
     except Exception as error:
         log.warning("health check: queue unreachable: %s", type(error).__name__)
         checks["queue"] = {"status": "unavailable", "error": type(error).__name__}
-    checks["smtp"] = smtp_status(current_app._get_current_object())  # type: ignore[attr-defined]
+    checks["smtp"] = smtp_status(current_app._get_current_object())  # type: ignore[attr-defined]  # untyped proxy API
     healthy = all(check["status"] == "ok" for check in checks.values())
     response = jsonify(status="ok" if healthy else "unavailable", checks=checks)
     return response, 200 if healthy else 503

@@ -27,6 +27,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path)
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    # PHONE is a plain dict shaped like ViewportSize
     context = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
     yield context.new_page()
     context.close()
@@ -101,5 +102,6 @@ def test_a_patient_sorts_by_success_for_their_age_and_sees_each_rate_with_its_ra
         for text in [text.split(": ", 1)[1]]
     ]
     assert len(lows) >= 3 and lows == sorted(lows, reverse=True)
+    # The context was opened with a viewport, so viewport_size is set
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
     assert axe_violations(page) == []

@@ -42,7 +42,7 @@ def clinic(clinic_id: str = "c1", *, km_north: float = 0.0, **changes: object) -
         sart_member=Fact(AccreditationStatus.YES, CDC, CDC_DATE),
         offers={Treatment.IVF: Offer(Availability.YES, None, CDC, CDC_DATE)},
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return replace(base, **changes)  # type: ignore[arg-type]  # changes are ClinicFacts field values, typed object
 
 
 def make_matcher() -> Matcher:
@@ -59,6 +59,7 @@ def search(matcher: Matcher, clinics: list[ClinicFacts], **query: object) -> Sea
     }
     by_id = {item.id: item for item in clinics}
     return matcher.search(
+        # The dicts hold SearchQuery field values, typed object
         SearchQuery(**{**defaults, **query}),  # type: ignore[arg-type]
         matcher.build_index(clinics),
         lambda ids, treatment: {clinic_id: by_id[clinic_id] for clinic_id in ids},

@@ -41,6 +41,7 @@ class Patient:
         self.checked.append(self.page.url)
 
     def click(self, role: str, name: str) -> None:
+        # Callers pass ARIA role names; Playwright wants a Literal
         self.page.get_by_role(role, name=name, exact=True).click()  # type: ignore[arg-type]
         self.page.wait_for_load_state()
         self.check_page()
@@ -67,6 +68,7 @@ class Patient:
 
 
 def patient(browser: Browser, base: str, viewport: dict[str, int] = PHONE, **options: object) -> Patient:
+    # Plain dicts: viewport is shaped like ViewportSize, options are new_context's own keywords
     context = browser.new_context(viewport=viewport, **options)  # type: ignore[arg-type]
     return Patient(context.new_page(), base, javascript=options.get("java_script_enabled", True) is not False)
 

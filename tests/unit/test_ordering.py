@@ -48,7 +48,7 @@ def with_rate(facts: ClinicFacts, births: int | None, retrievals: int | None, *,
 
 
 def ids(outcome: object) -> list[str]:
-    return [r.clinic.id for r in outcome.results]  # type: ignore[attr-defined]
+    return [r.clinic.id for r in outcome.results]  # type: ignore[attr-defined]  # callers pass a SearchOutcome
 
 
 def test_success_order_ranks_by_the_lower_end_of_the_interval_so_two_of_three_does_not_top_the_list(
@@ -105,6 +105,7 @@ def test_show_all_pages_through_every_clinic_that_fits(matcher: Matcher) -> None
 
 
 def test_clinics_that_did_not_pass_are_listed_nearest_first_with_their_reason(matcher: Matcher) -> None:
+    # clinic() always sets outcomes, so it is not None here
     small = clinic("small", km_north=4, cdc=None, outcomes=replace(clinic().outcomes, total_cycles=40))  # type: ignore[type-var]
     refuses = clinic("refuses", km_north=2, offers={Treatment.IVF: Offer(Availability.NO, None, CLINIC_SAYS, TODAY)})
     outcome = search(matcher, [small, refuses, clinic("ok")])

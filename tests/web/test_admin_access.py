@@ -159,6 +159,7 @@ def test_admin_forms_refuse_a_post_without_its_csrf_token(app: Flask, tmp_path: 
     client = logged_in(app, admins.site)
     assert csrf_token(client, "/admin/")  # CSRF is on in this test
     with app.app_context():
+        # admin_app seeded OWNED, so get() finds it
         version = db.session.get(Clinic, OWNED).version  # type: ignore[union-attr]
     for rule, method, _access in admin_routes(app):
         if method != "POST" or "<upload_id>" in rule:
@@ -169,6 +170,7 @@ def test_admin_forms_refuse_a_post_without_its_csrf_token(app: Flask, tmp_path: 
     with app.app_context():
         clinic = db.session.get(Clinic, OWNED)
         assert clinic is not None and clinic.version == version and clinic.status.value == "open"
+        # user 2 is the other clinic's admin, made by admin_app
         assert db.session.get(User, 2).active  # type: ignore[union-attr]
 
 

@@ -166,6 +166,7 @@ def delivered_link(maildir: Path) -> tuple[str, str]:
     assert len(messages) == 1
     message = messages[0]
     plain = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+    # get_payload(decode=True) of a non-multipart text/plain part returns bytes
     body = plain.get_payload(decode=True).decode()  # type: ignore[union-attr]
     found = re.search(r"(http://\S+/account/password\?token=\S+)", body)
     assert found, body

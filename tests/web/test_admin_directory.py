@@ -116,6 +116,7 @@ def test_a_file_with_errors_lists_them_by_line_and_column_and_cannot_be_imported
     assert "Import these changes" not in page
     assert "nothing was changed" in commit(site, preview_path)
     with app.app_context():
+        # us-cdc-1 is seeded and the refused import changed nothing
         assert db.session.get(Clinic, "us-cdc-1").country == "US"  # type: ignore[union-attr]
 
 

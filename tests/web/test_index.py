@@ -68,6 +68,7 @@ def test_index_agrees_with_the_rules_on_every_real_clinic(
 ) -> None:
     with seeded_app.app_context():
         clinics = ClinicRepository(db.session).load_all()
+    # The dict is typed object, but each case holds the keyword's own type
     query = SearchQuery(ORIGIN[0], ORIGIN[1], None, treatment, **options)  # type: ignore[arg-type]
     assert_agree(matcher, clinics, query)
 
@@ -86,6 +87,7 @@ def clinics(draw: st.DrawFn, number: int) -> ClinicFacts:
     offers = {}
     for treatment in draw(st.sets(st.sampled_from(list(Treatment)))):
         price = maybe(st.builds(Money, st.decimals(1000, 40000, places=2), st.sampled_from(["USD", "EUR", "GBP"])))
+        # maybe() says object; it draws None or a Money
         offers[treatment] = Offer(draw(AVAILABILITY), price, "test", draw(AS_OF))  # type: ignore[arg-type]
     return ClinicFacts(
         id=f"c{number}",
@@ -97,19 +99,24 @@ def clinics(draw: st.DrawFn, number: int) -> ClinicFacts:
         longitude=ORIGIN[1] + draw(st.floats(-2, 2)),
         status=draw(st.sampled_from([ClinicStatus.OPEN, ClinicStatus.OPEN, ClinicStatus.CLOSED])),
         listing_source="test",
-        listing_as_of=maybe(AS_OF),  # type: ignore[arg-type]
+        listing_as_of=maybe(AS_OF),  # type: ignore[arg-type]  # maybe() says object; it draws None or a date
         outcomes=maybe(
             st.builds(Outcomes, st.integers(2015, 2026), st.one_of(st.none(), st.integers(0, 3000)), SOURCE, AS_OF)
-        ),  # type: ignore[arg-type]
+        ),  # type: ignore[arg-type]  # maybe() says object; it draws None or an Outcomes
+        # maybe() says object; it draws None or a Fact
         verified_lab_accreditation=maybe(st.builds(Fact, STATUS, SOURCE, AS_OF)),  # type: ignore[arg-type]
+        # maybe() says object; it draws None or a Fact
         accreditation_bodies=maybe(st.builds(Fact, st.sampled_from([("CAP",), ("Someone",), ()]), SOURCE, AS_OF)),  # type: ignore[arg-type]
+        # maybe() says object; it draws None or a Fact
         sart_member=maybe(st.builds(Fact, STATUS, SOURCE, AS_OF)),  # type: ignore[arg-type]
+        # maybe() says object; it draws None or a Fact
         other_memberships=maybe(st.builds(Fact, st.sampled_from([("ESHRE",), ()]), SOURCE, AS_OF)),  # type: ignore[arg-type]
         offers=offers,
         male_factor={
             m: Fact(draw(AVAILABILITY), "test", draw(AS_OF))
             for m in draw(st.sets(st.sampled_from(list(MaleFactorCapability))))
         },
+        # maybe() says object; it draws None or a Fact
         languages=maybe(st.builds(Fact, st.sampled_from([("en",), ("es",), ("en", "es"), ()]), SOURCE, AS_OF)),  # type: ignore[arg-type]
     )
 

@@ -95,6 +95,7 @@ def test_an_ambiguous_place_asks_which_one_and_never_picks_silently(patient: Fla
     assert (
         post(patient, "/find/where/choose", {"choice": spain.group(1)}).headers["Location"].endswith("/find/treatment")
     )
+    # journey_answers() is typed dict[str, object]; "place" holds a dict
     assert journey_answers(patient)["place"]["label"] == "Valencia, Comunidad Valenciana, Spain"  # type: ignore[index]
 
 
@@ -116,6 +117,7 @@ def test_answers_never_travel_in_the_cookie_or_a_url(patient: FlaskClient, seede
     answer_all(patient, treatment="micro_tese")
     cookie = patient.get_cookie("session")
     assert cookie is not None
+    # The app keeps Flask's default SecureCookieSessionInterface, which has this method
     serializer = seeded_app.session_interface.get_signing_serializer(seeded_app)  # type: ignore[attr-defined]
     content = serializer.loads(cookie.value)
     assert set(content) <= {"csrf_token", journey.SESSION_KEY, "language"}
@@ -294,6 +296,7 @@ def test_a_device_location_is_kept_only_to_about_a_kilometre(patient: FlaskClien
         {"location": "", "latitude": "41.87812", "longitude": "-87.62979", "radius": "25", "unit": "mi"},
     )
     place = journey_answers(patient)["place"]
+    # journey_answers() is typed dict[str, object]; "place" holds a dict
     assert (place["latitude"], place["longitude"]) == (41.88, -87.63)  # type: ignore[index]
 
 
@@ -301,4 +304,5 @@ def test_a_rejected_answer_keeps_only_the_forms_own_fields(patient: FlaskClient)
     answer_all(patient)
     post(patient, "/find/budget", {"budget": "lots", "currency": "USD", "junk": "x" * 100_000, "secret": "HIV"})
     rejected = journey_answers(patient)["rejected"]
+    # journey_answers() is typed dict[str, object]; "rejected" holds a dict
     assert set(rejected["typed"]) <= {"budget", "currency", "include_unpriced"}  # type: ignore[index]

@@ -19,7 +19,7 @@ from clinicfinder.web.auth import sessions
 from clinicfinder.web.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
 
 blueprint = Blueprint("auth", __name__, url_prefix="/account")
-blueprint.record_once(lambda state: sessions.init_app(state.app))  # type: ignore[arg-type]
+blueprint.record_once(lambda state: sessions.init_app(state.app))  # type: ignore[arg-type]  # state.app is a Flask app
 blueprint.register_error_handler(CSRFError, expired_form)
 
 LOGIN_FAILED = "Email or password is wrong, or the account is locked. Please try again in a few minutes."
