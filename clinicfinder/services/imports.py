@@ -3,7 +3,7 @@
 The uploaded file stays on the server (under a random name, readable only by its
 uploader, gone after an hour or after the commit) so the commit applies exactly the
 bytes that were previewed. The commit is refused if the directory changed since the
-preview, and is all-or-nothing (directory/store.py runs it in one transaction).
+preview, and is all-or-nothing (db/directory.py runs it in one transaction).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `parse_row` checks every cell and reports all problems of a row at once, each naming its
 column. `to_row` writes the canonical form, so that import → export → import is stable.
-Pure Python: the database side lives in `store.py`.
+Pure Python: the database side lives in `clinicfinder/db/directory.py`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The offline geocoder: free text → ranked places, from the SQLite index that
-scripts/build_gazetteer.py builds (GeoNames cities, US ZIP codes, UK and Spanish postcodes).
+tools/build_gazetteer.py builds (GeoNames cities, US ZIP codes, UK and Spanish postcodes).
 
 What a query may be, in the order it is tried:
   1. a postcode — US ZIP / ZIP+4, Spanish (5 digits), UK full or outward code;

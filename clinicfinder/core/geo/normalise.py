@@ -1,6 +1,6 @@
 """Text keys for matching place names: accent-, case- and punctuation-insensitive.
 
-The same functions build the index (scripts/build_gazetteer.py) and read queries, so a key
+The same functions build the index (tools/build_gazetteer.py) and read queries, so a key
 computed at build time and one computed for a patient's text always agree.
 """
 

@@ -1,7 +1,7 @@
 """The directory as columns (numpy arrays), for answering a search in a few milliseconds.
 
 Every rule here mirrors one in `criteria.py` and `engine.Matcher.assess`, which stay the
-reference: they explain the clinics a patient sees, and `tests/test_index.py` checks that the
+reference: they explain the clinics a patient sees, and `tests/web/test_index.py` checks that the
 two agree on every clinic of the real directory for every treatment. Keep them in step.
 """
 
