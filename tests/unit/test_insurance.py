@@ -65,7 +65,7 @@ def test_an_unchecked_state_answers_nothing_rather_than_a_guess(code: str | None
 
 def test_every_row_has_a_source_link_and_a_checked_on_date() -> None:
     laws = all_laws()
-    assert len(laws) >= 15
+    assert len(laws) >= 19
     for law in laws.values():
         assert law.source_url.startswith(("https://", "http://")), law.state
         assert law.source_title, law.state
