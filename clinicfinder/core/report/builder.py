@@ -15,6 +15,7 @@ from datetime import date
 from clinicfinder.core import templating
 from clinicfinder.core.domain import Treatment
 from clinicfinder.core.i18n import N_, Text, text_for
+from clinicfinder.core.insurance import laws_for_places
 from clinicfinder.core.matching.criteria import applicable
 from clinicfinder.core.matching.engine import SearchOutcome
 from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
@@ -87,11 +88,13 @@ class Report:
 def render_html(report: Report) -> str:
     t = report.text
     template = templating.environment(report.language).get_template(REPORT_TEMPLATE)
+    results = report.outcome.results[:REPORT_CLINICS]
     return template.render(
         report=report,
         choices=report.choices,
         outcome=report.outcome,
-        results=report.outcome.results[:REPORT_CLINICS],
+        results=results,
+        state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in results),
         guide=report.guide,
         glossary=sorted(GLOSSARY, key=lambda entry: _sort_key(t.gettext(entry.term))),
         criteria=applicable(report.choices.treatment),

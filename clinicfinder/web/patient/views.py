@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from clinicfinder.core.domain import ClinicStatus, Treatment
 from clinicfinder.core.geo import GeocodeError, Place
 from clinicfinder.core.i18n import text_for
+from clinicfinder.core.insurance import laws_for_places
 from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
 from clinicfinder.db.models import Clinic
@@ -223,6 +224,7 @@ def results() -> str | BaseResponse:
         pages=max(1, -(-outcome.total // journey.PAGE_SIZE)),
         order_form=order_form,
         data_years=sorted({r.success.year for r in outcome.results if r.success}),
+        state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in outcome.results),
         male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
         answers=answers,
         place=place_label(answers["place"]),
