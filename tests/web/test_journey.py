@@ -48,7 +48,9 @@ def test_three_steps_lead_to_ranked_explained_results(patient: FlaskClient) -> N
         ("/find/treatment", {"treatment": ""}, "treatment", "Choose a treatment."),
         ("/find/treatment", {"treatment": "cloning"}, "treatment", "Not a valid choice"),
         ("/find/budget", {"budget": "lots", "currency": "USD"}, "budget", "Enter the amount as a number"),
-        ("/find/budget", {"budget": "0", "currency": "USD"}, "budget", "between 1 and 10,000,000"),
+        ("/find/budget", {"budget": "0", "currency": "USD"}, "budget", "Enter a positive amount"),
+        ("/find/budget", {"budget": "-5", "currency": "USD"}, "budget", "Enter a positive amount"),
+        ("/find/budget", {"budget": "20000000", "currency": "USD"}, "budget", "at most 10,000,000"),
         ("/find/budget", {"budget": "100", "currency": "JPY"}, "currency", "Not a valid choice"),
     ],
 )
@@ -201,7 +203,7 @@ def test_forgetting_says_so(patient: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("15,000", "15000"), ("15.000", "15000"), ("15.000,50", "15000"), ("15,000.50", "15000"), ("$ 9,500", "9500")],
+    [("15,000", "15000"), ("15.000", "15000"), ("15.000,50", "15000.50"), ("15,000.50", "15000.50"), ("$ 9,500", "9500")],
 )
 def test_amounts_are_read_as_people_write_them(patient: FlaskClient, typed: str, stored: str) -> None:
     answer_all(patient, budget=typed)
