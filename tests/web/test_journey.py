@@ -203,7 +203,13 @@ def test_forgetting_says_so(patient: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("15,000", "15000"), ("15.000", "15000"), ("15.000,50", "15000.50"), ("15,000.50", "15000.50"), ("$ 9,500", "9500")],
+    [
+        ("15,000", "15000"),
+        ("15.000", "15000"),
+        ("15.000,50", "15000.50"),
+        ("15,000.50", "15000.50"),
+        ("$ 9,500", "9500"),
+    ],
 )
 def test_amounts_are_read_as_people_write_them(patient: FlaskClient, typed: str, stored: str) -> None:
     answer_all(patient, budget=typed)
