@@ -63,7 +63,8 @@ def test_a_donor_sperm_search_shows_both_variants_and_only_the_iui_one_is_priced
     iui, ivf = price.variants
     assert (iui.name, iui.fit) == ("donor_sperm_iui", BudgetFit.WITHIN)
     assert (ivf.name, ivf.estimate, ivf.fit) == ("donor_sperm_ivf", None, BudgetFit.UNKNOWN)
-    assert price.fit is BudgetFit.MAY_EXCEED  # the IVF way may cost anything
+    # Over the variants with an estimate: the IVF line says "no reliable estimate" on its own.
+    assert price.fit is BudgetFit.WITHIN
 
 
 @pytest.mark.parametrize(

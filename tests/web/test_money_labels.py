@@ -120,3 +120,18 @@ def test_a_bad_budget_is_explained_next_to_the_field_in_the_patients_language(
     error = re.search(r'<p class="field-error" id="budget-error">([^<]+)</p>', html)
     assert error and message in error.group(1)
     assert "as a number" not in error.group(1) and "como un número" not in error.group(1)
+
+
+def test_the_api_gives_each_donor_sperm_variant_with_its_label_and_no_single_figure(api: FlaskClient) -> None:
+    response = api.get("/api/v1/clinics/search?lat=41.88&lon=-87.63&treatment=donor_sperm&budget=5000")
+    assert response.status_code == 200
+    price = response.get_json()["results"][0]["price"]
+    assert price["kind"] == "estimate" and price["estimate"] is None
+    iui, ivf = price["variants"]
+    assert (iui["variant"], iui["budget_fit"]) == ("donor_sperm_iui", "within")
+    assert [f["label"] for f in iui["estimate"]["figures"]] == [
+        "donor-sperm IUI treatment cycle, excluding the sperm, which is bought from a bank",
+        "donor sperm, excluding shipping and storage (the source does not say how many vials)",
+    ]
+    assert iui["estimate"]["is_sum_of_figures"] and iui["estimate"]["covers"] == "not_stated"
+    assert (ivf["variant"], ivf["estimate"], ivf["budget_fit"]) == ("donor_sperm_ivf", None, "unknown")

@@ -97,12 +97,12 @@ def _variant_price(variant: VariantEstimate, budget: Money | None, rates: Exchan
 
 
 def _overall_fit(fits: list[BudgetFit]) -> BudgetFit:
-    # Within only when every variant is; over only when every variant's figure is over.
-    if len(set(fits)) == 1:
-        return fits[0]
-    if BudgetFit.NO_BUDGET in fits:
-        return BudgetFit.NO_BUDGET
-    return BudgetFit.MAY_EXCEED
+    # Over the variants that have an estimate: a variant without one says so on its own line, and
+    # must not make the whole treatment read as "typical cost above your budget".
+    known: set[BudgetFit] = {fit for fit in fits if fit is not BudgetFit.UNKNOWN}
+    if not known:
+        return BudgetFit.UNKNOWN
+    return known.pop() if len(known) == 1 else BudgetFit.MAY_EXCEED
 
 
 def _fit_amount(amount: Money, budget: Money | None) -> BudgetFit:

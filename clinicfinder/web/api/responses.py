@@ -151,7 +151,7 @@ class VariantEstimate(ApiModel):
 
 class Price(ApiModel):
     kind: PriceKind
-    budget_fit: BudgetFit
+    budget_fit: BudgetFit = Field(description="For an estimate with several variants: over those that have one.")
     amount: Money | None
     original: Money | None
     estimate: Estimate | None = Field(description="The estimate when the treatment has one variant; else see variants.")
