@@ -65,6 +65,12 @@ class Text:
         return str(format_currency(amount, currency, format=_whole_currency_pattern(self.locale), locale=self.locale,
                                    currency_digits=False))  # fmt: skip
 
+    def limit(self, amount: Decimal, currency: str) -> str:
+        """A limit the patient set, never rounded up: "$12,000" or "$12,000.99"."""
+        if amount == amount.to_integral_value():
+            return self.money(amount, currency)
+        return str(format_currency(amount, currency, locale=self.locale))
+
     def country(self, code: str | None) -> str | None:
         """A country's name in this language ("ES" → "España"), or None when unknown."""
         name = _locale(self.locale).territories.get(code) if code else None

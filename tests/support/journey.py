@@ -7,6 +7,10 @@ import re
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from clinicfinder.db.models import JourneyAnswers
+from clinicfinder.extensions import db
+from clinicfinder.services import journey
+
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -24,3 +28,10 @@ def answer_all(client: FlaskClient, *, location: str = "60611", treatment: str =
     assert (
         post(client, "/find/budget", {"budget": budget, "currency": "USD", "include_unpriced": "y"}).status_code == 302
     )
+
+
+def journey_answers(client: FlaskClient) -> dict[str, object]:
+    with client.application.app_context(), client.session_transaction() as session:
+        journey_id = session.get(journey.SESSION_KEY)
+        row = db.session.get(JourneyAnswers, journey_id) if journey_id else None
+        return dict(row.answers) if row else {}

@@ -168,8 +168,9 @@ def test_an_icsi_estimate_is_labelled_as_a_sum_of_published_figures(matcher: Mat
     (result,) = search(matcher, [icsi], treatment=Treatment.ICSI, budget=usd(30000)).results
     estimate = result.price.estimate
     assert estimate is not None and estimate.is_sum
-    assert [figure.cost_key for figure in estimate.figures] == ["ivf_cycle_incl_meds", "icsi_addon"]
-    assert (estimate.low, estimate.high) == (usd(22600), usd(23600))
+    # The base fee that says it excludes ICSI, not the all-in average that may already include it.
+    assert [figure.cost_key for figure in estimate.figures] == ["ivf_cycle_excl_meds", "icsi_addon"]
+    assert (estimate.low, estimate.high) == (usd(10000), usd(16000))
     assert result.price.fit is BudgetFit.WITHIN
 
 

@@ -133,7 +133,7 @@ BAD_SEARCHES = [
     ("location=Chicago&treatment=ivf&radius_km=far", "radius_km", "radius_km must be a number"),
     ("location=Chicago&treatment=ivf&radius_km=nan", "radius_km", "radius_km must be between"),
     ("location=Chicago&treatment=ivf&budget=abc", "budget", "budget must be an amount"),
-    ("location=Chicago&treatment=ivf&budget=-5", "budget", "budget must be an amount"),
+    ("location=Chicago&treatment=ivf&budget=-5", "budget", "budget must be a positive amount"),
     ("location=Chicago&treatment=ivf&budget=1e400", "budget", "budget must be an amount"),
     ("location=Chicago&treatment=ivf&currency=JPY", "currency", "currency must be one of usd, eur, gbp"),
     ("location=Chicago&treatment=ivf&include_unpriced=maybe", "include_unpriced", "must be true or false"),

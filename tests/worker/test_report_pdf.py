@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -19,42 +17,7 @@ from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
 from clinicfinder.pdf import renderer
 from clinicfinder.pdf.fetcher import AssetFetcher, RefusedURL
-from clinicfinder.services import delivery
-
-CHICAGO = {"latitude": 41.8781, "longitude": -87.6298}
-
-
-def snapshot(treatment: str = "micro_tese", **changes: Any) -> dict[str, Any]:
-    answers: dict[str, Any] = {
-        "place": dict(CHICAGO),
-        "place_label": "Chicago, Illinois, United States",
-        "radius_km": 160.0,
-        "unit": "mi",
-        "treatment": treatment,
-        "diagnosis": "non_obstructive_azoospermia" if treatment in ("tese", "micro_tese") else None,
-        "situation": "couple",
-        "budget": "15000",
-        "currency": "USD",
-        "include_unpriced": True,
-    }
-    return {**answers, **changes}
-
-
-def make_pdf(app: Flask, answers: dict[str, Any], language: str = "en") -> tuple[builder.Report, bytes]:
-    with app.app_context():
-        report = delivery.report_from_snapshot(answers, language, datetime(2026, 11, 25, tzinfo=UTC))
-        return report, renderer.make_report_pdf(report)
-
-
-def catalog(reader: PdfReader) -> Any:
-    """The document catalog, untyped: pypdf types every dictionary value as a bare PdfObject."""
-    return reader.trailer["/Root"]
-
-
-def pdf_text(pdf: bytes) -> str:
-    reader = PdfReader(BytesIO(pdf))
-    # Words only: line breaks and hyphenation differ between renderers.
-    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+from tests.support.reports import catalog, make_pdf, pdf_text, snapshot
 
 
 @pytest.fixture(scope="module")

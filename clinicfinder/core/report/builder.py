@@ -18,7 +18,7 @@ from clinicfinder.core.i18n import N_, Text, text_for
 from clinicfinder.core.insurance import laws_for_places
 from clinicfinder.core.matching.criteria import applicable
 from clinicfinder.core.matching.engine import SearchOutcome
-from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
+from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.ordering import MALE_FACTOR_TREATMENTS, ORDERS
 from clinicfinder.core.report.guide import GLOSSARY, Guide, first_visit_guide
@@ -105,7 +105,7 @@ def render_html(report: Report) -> str:
         diagnosis_name=t.gettext(DIAGNOSIS_LABELS[report.choices.diagnosis]) if report.choices.diagnosis else None,
         situation_name=t.gettext(SITUATION_LABELS[report.choices.situation]) if report.choices.situation else None,
         age_band_name=t.gettext(AGE_BAND_LABELS[report.choices.age_band]) if report.choices.age_band else None,
-        cost_items={key: t.gettext(name) for key, name in COST_ITEM_NAMES.items()},
+        cost_items={key: t.gettext(name) for key, name in COST_LABELS.items()},
         orders=ORDERS,
         male_factor_treatment=report.choices.treatment in MALE_FACTOR_TREATMENTS,
     )

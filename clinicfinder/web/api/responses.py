@@ -17,7 +17,7 @@ from clinicfinder.core.domain import Availability, ClinicStatus, MaleFactorCapab
 from clinicfinder.core.matching import engine, facts, money
 from clinicfinder.core.matching.criteria import CriterionResult, Outcome
 from clinicfinder.core.matching.engine import Exclusion
-from clinicfinder.core.matching.estimates import CostEstimate
+from clinicfinder.core.matching.estimates import COST_ITEM_NAMES, CostEstimate, Covers
 from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind
 from clinicfinder.web.api.base import ApiModel
 from clinicfinder.web.api.outcomes import ShareFigure, SuccessRate
@@ -104,6 +104,7 @@ class Criterion(ApiModel):
 
 class CostFigure(ApiModel):
     item: str
+    label: str = Field(description="What the figure is, in the source's own terms (English).")
     includes: str
     year: str
     source_title: str
@@ -115,6 +116,7 @@ class Estimate(ApiModel):
     typical: Money | None
     high: Money | None
     is_sum_of_figures: bool
+    covers: Covers = Field(description="How many cycles the figure covers, as its source says (one_cycle, not_stated).")
     figures: list[CostFigure]
 
     @classmethod
@@ -126,25 +128,34 @@ class Estimate(ApiModel):
             typical=Money.of(value.typical),
             high=Money.of(value.high),
             is_sum_of_figures=value.is_sum,
+            covers=value.covers,
             figures=[
                 CostFigure(
-                    item=f.cost_key,
-                    includes=f.includes,
-                    year=f.year,
-                    source_title=f.source_title,
-                    source_url=f.source_url,
+                    item=part.figure.cost_key,
+                    label=COST_ITEM_NAMES[part.item],
+                    includes=part.figure.includes,
+                    year=part.figure.year,
+                    source_title=part.figure.source_title,
+                    source_url=part.figure.source_url,
                 )
-                for f in value.figures
+                for part in value.parts
             ],
         )
 
 
+class VariantEstimate(ApiModel):
+    variant: str | None = Field(description="donor_sperm_iui, donor_sperm_ivf, egg_freezing, …; null for a single way.")
+    estimate: Estimate | None = Field(description="null: no reliable estimate for this variant.")
+    budget_fit: BudgetFit = Field(description="An estimate's fit to the budget, never a published price's.")
+
+
 class Price(ApiModel):
     kind: PriceKind
-    budget_fit: BudgetFit
+    budget_fit: BudgetFit = Field(description="For an estimate with several variants: over those that have one.")
     amount: Money | None
     original: Money | None
-    estimate: Estimate | None
+    estimate: Estimate | None = Field(description="The estimate when the treatment has one variant; else see variants.")
+    variants: list[VariantEstimate] = Field(description="Each variant's typical cost, when kind is estimate.")
     source: str | None
     as_of: date | None
     exchange_rate_as_of: date | None
@@ -157,6 +168,10 @@ class Price(ApiModel):
             amount=Money.of(value.amount),
             original=Money.of(value.original),
             estimate=Estimate.of(value.estimate),
+            variants=[
+                VariantEstimate(variant=v.name, estimate=Estimate.of(v.estimate), budget_fit=v.fit)
+                for v in value.variants
+            ],
             source=value.source,
             as_of=value.as_of,
             exchange_rate_as_of=value.rate_as_of,

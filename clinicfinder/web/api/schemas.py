@@ -50,6 +50,7 @@ MIN_RADIUS_KM = 0.1
 MAX_BUDGET = Decimal(10_000_000)
 # A plain number with "." for decimals: "12,500" and "12.500" mean different things in different countries.
 BUDGET_PATTERN = re.compile(r"^\d{1,8}(?:\.\d{1,2})?$")
+NEGATIVE_AMOUNT = re.compile(r"^-\d+(?:\.\d+)?$")
 MAX_LIMIT = 100
 MAX_TEXT = 200
 
@@ -88,6 +89,8 @@ def _at_least_minimum_radius(radius: float | None) -> float | None:
 def _plain_amount(value: object) -> object:
     if not isinstance(value, str):
         return value
+    if NEGATIVE_AMOUNT.match(value):
+        raise PydanticCustomError("budget_format", f"budget must be a positive amount, got {_shown(value)!r}.")
     if not BUDGET_PATTERN.match(value):
         raise PydanticCustomError(
             "budget_format", f"budget must be an amount such as 15000 or 15000.50, got {_shown(value)!r}."

@@ -101,6 +101,7 @@ GROUPED_WHOLE = re.compile(r"^\d{1,3}(?:[.,\u00a0 ]\d{3})+$")
 # 15.000,50 (Spain) and 15,000.50 (US): the last separator marks the cents.
 GROUPED_WITH_CENTS = re.compile(r"^\d{1,3}(?:([.,\u00a0 ])\d{3})+([.,])\d{1,2}$")
 PLAIN = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
+MAX_BUDGET = Decimal(10_000_000)
 
 
 class AmountField(DecimalField):
@@ -111,6 +112,9 @@ class AmountField(DecimalField):
             self.data = None
             return
         raw = re.sub(r"[\s$€£]|US\$|USD|EUR|GBP", "", valuelist[0].strip(), flags=re.IGNORECASE)
+        # "-5" is a number: say what is wrong with it, not that it isn't one.
+        negative = raw.startswith(("-", "\u2212"))
+        raw = raw.lstrip("-\u2212") if negative else raw
         cents = GROUPED_WITH_CENTS.match(raw)
         if GROUPED_WHOLE.match(raw):
             text = re.sub(r"\D", "", raw)
@@ -122,23 +126,27 @@ class AmountField(DecimalField):
         else:
             self.data = None
             raise ValueError(_l("Enter the amount as a number, such as 15000."))
-        self.data = Decimal(text)
+        self.data = -Decimal(text) if negative else Decimal(text)
 
 
 class BudgetForm(FlaskForm):
     budget = AmountField(
         _l("The most you can spend (optional)"),
-        places=0,
-        validators=[
-            Optional(),
-            NumberRange(
-                min=Decimal(1), max=Decimal(10_000_000), message=_l("Enter an amount between 1 and 10,000,000.")
-            ),
-        ],
+        # Kept to the cent: a limit is never rounded up (12000.99 is not 12001).
+        places=None,
+        validators=[Optional()],
         description=_l("Leave it empty to see every price."),
     )
     currency = SelectField(_l("Currency"), choices=[(code, code) for code in CURRENCIES])
     include_unpriced = BooleanField(_l("Include clinics that don't publish their prices"), default=True)
+
+    def validate_budget(self, field: AmountField) -> None:
+        if field.data is None:
+            return
+        if field.data <= 0:
+            raise ValidationError(_l("Enter a positive amount, such as 15000, or leave it empty."))
+        if field.data > MAX_BUDGET:
+            raise ValidationError(_l("Enter an amount of at most 10,000,000, or leave it empty to see every price."))
 
 
 def _finite(form: FlaskForm, field: FloatField | DecimalField) -> None:

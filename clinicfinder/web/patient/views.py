@@ -17,7 +17,7 @@ from clinicfinder.core.domain import ClinicStatus, Treatment
 from clinicfinder.core.geo import GeocodeError, Place
 from clinicfinder.core.i18n import text_for
 from clinicfinder.core.insurance import laws_for_places
-from clinicfinder.core.matching.estimates import COST_ITEM_NAMES
+from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
@@ -197,7 +197,7 @@ def budget() -> str | BaseResponse:
     if form.validate_on_submit():
         amount = form.budget.data
         journey.update(
-            budget=None if amount is None else str(amount.quantize(Decimal(1))),
+            budget=None if amount is None else str(amount),
             currency=form.currency.data,
             include_unpriced=bool(form.include_unpriced.data),
         )
@@ -233,7 +233,7 @@ def results() -> str | BaseResponse:
         diagnosis_names=dict(DIAGNOSIS_CHOICES),
         situation_names=dict(SITUATION_CHOICES),
         age_band_names=dict(AGE_BAND_CHOICES),
-        cost_items={key: _(name) for key, name in COST_ITEM_NAMES.items()},
+        cost_items={key: _(name) for key, name in COST_LABELS.items()},
         forget_form=ForgetForm(),
         download_form=ReportDownloadForm(),
         email_form=_report_email_form(),
@@ -267,7 +267,7 @@ def adjust() -> BaseResponse:
                 if radius in RADIUS_CHOICES:  # only the radii the suggestions offer
                     journey.update(radius=radius)
         elif change == "higher_budget" and form.budget.data is not None:
-            journey.update(budget=str(form.budget.data.quantize(Decimal(1))))
+            journey.update(budget=str(form.budget.data))
         elif change == "include_unpriced":
             journey.update(include_unpriced=True)
     return redirect(url_for(".results"))
