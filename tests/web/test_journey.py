@@ -214,7 +214,7 @@ def test_a_place_outside_the_directory_says_the_directory_is_american(patient: F
     answer_all(patient, location=None)
     html = patient.get("/find/results").get_data(as_text=True)
     assert "Valencia, Comunitat Valenciana, España" in html or "Valencia, Comunidad Valenciana, España" in html
-    assert "solo recoge clínicas de Estados Unidos" in html
+    assert "solo recoge clínicas de un país (Estados Unidos)" in html
 
 
 def test_over_budget_estimates_are_called_out_above_the_list(patient: FlaskClient) -> None:

@@ -151,6 +151,7 @@ def _coverage(place: dict[str, Any]) -> dict[str, Any] | None:
         "code": code,
         "country": t.country(code) or place.get("country_name") or code,
         "countries": t.and_list([t.country(country) or country for country in covered]),
+        "count": len(covered),
         "us_only": covered == ("US",),
     }
 
