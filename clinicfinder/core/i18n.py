@@ -16,6 +16,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import NumberPattern, format_currency, format_percent, parse_pattern
 
 from clinicfinder.core.paths import TRANSLATIONS_DIR
@@ -88,6 +89,10 @@ class Text:
 
     def join(self, items: list[str]) -> str:
         return ", ".join(items)
+
+    def and_list(self, items: list[str]) -> str:
+        """ "the United States and Canada" / "Estados Unidos y Canadá"."""
+        return str(format_list(items, locale=self.locale))
 
 
 # Parsed once: formatting runs for every fact on every results page.

@@ -80,6 +80,12 @@ class ClinicRepository:
         """Bumped by every change to the directory (see models.bump_directory_revision)."""
         return int(self._execute(select(DirectoryState.revision)).scalar() or 0)
 
+    def countries(self) -> tuple[str, ...]:
+        """The countries with at least one open (or reorganized) listed clinic, by ISO code."""
+        statuses = (ClinicStatus.OPEN, ClinicStatus.REORGANIZED)
+        rows = self._execute(select(Clinic.country).where(Clinic.status.in_(statuses)).distinct()).scalars()
+        return tuple(sorted({str(code).upper() for code in rows if code}))
+
     def load_all(self) -> list[ClinicFacts]:
         """Every listed clinic with all its facts: the input of the search index."""
         rows = self._execute(

@@ -32,6 +32,7 @@ from clinicfinder.core.domain import Treatment
 from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER
+from clinicfinder.core.place_defaults import defaults_for
 from clinicfinder.core.report.builder import (
     REPORT_CLINICS,
     Report,
@@ -118,7 +119,7 @@ def _read_token(token: str, salt: str, max_age: timedelta) -> str | None:
 def snapshot(answers: dict[str, Any], place_label: str) -> dict[str, Any]:
     """The least of the journey's answers that makes the report; the place as worded for the patient."""
     return {
-        "place": {key: answers["place"][key] for key in ("latitude", "longitude")},
+        "place": {key: answers["place"].get(key) for key in ("latitude", "longitude", "country")},
         "place_label": place_label,
         "radius_km": journey.radius_km(answers),
         "unit": answers.get("unit", "km"),
@@ -402,6 +403,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         budget=None if budget is None else Money(Decimal(budget), currency),
         currency=currency,
         include_unpriced=answers.get("include_unpriced", True),
+        paper=defaults_for(answers["place"].get("country"), language).paper,
     )
     query = SearchQuery(
         latitude=answers["place"]["latitude"],

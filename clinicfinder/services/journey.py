@@ -21,6 +21,7 @@ from clinicfinder.core.i18n import KM_PER_MILE
 from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER
+from clinicfinder.core.place_defaults import defaults_for
 from clinicfinder.db.models import JourneyAnswers
 from clinicfinder.extensions import db
 
@@ -87,8 +88,27 @@ def purge_expired() -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def settle_place(place: dict[str, Any], language: str, covered: tuple[str, ...]) -> str:
+    """Keep the patient's place; returns the next step's name.
+
+    The distance unit follows the place unless the patient chose one. A place in a country the
+    directory has no clinics in stops at the where step, which says so ("coverage_notice") before
+    any other question; the patient may then search the directory anyway.
+    """
+    choice = load().get("unit_choice")
+    unit = choice if choice in ("km", "mi") else defaults_for(place.get("country"), language).unit
+    outside = bool(place.get("country")) and place.get("country") not in covered
+    update(place=place, unit=unit, candidates=None, coverage_notice=True if outside else None)
+    return "where" if outside else "treatment"
+
+
+def default_currency(answers: dict[str, Any], language: str) -> str:
+    """The budget step's currency before the patient picks one: the place's own."""
+    return str(answers.get("currency") or defaults_for(answers.get("place", {}).get("country"), language).currency)
+
+
 def first_missing_step(answers: dict[str, Any]) -> str | None:
-    if "place" not in answers:
+    if "place" not in answers or answers.get("coverage_notice"):
         return "where"
     if "treatment" not in answers:
         return "treatment"

@@ -30,6 +30,7 @@ class Services:
         self._geocoder: Gazetteer | OnlineGeocoder | None = None
         self._matcher: Matcher | None = None
         self._index: tuple[int, DirectoryIndex] | None = None
+        self._countries: tuple[int, tuple[str, ...]] | None = None
 
     @property
     def geocoder(self) -> Gazetteer | OnlineGeocoder:
@@ -67,6 +68,14 @@ class Services:
                 self._index = (key, self.matcher.build_index(repository.load_all()))
             return self._index[1]
 
+    def countries(self, repository: ClinicRepository) -> tuple[str, ...]:
+        """The countries the directory has clinics in, read again after any change to it."""
+        key = repository.revision()
+        cached = self._countries
+        if cached is None or cached[0] != key:
+            cached = self._countries = (key, repository.countries())
+        return cached[1]
+
 
 def _make_geocoder(config: Any) -> Gazetteer | OnlineGeocoder:
     gazetteer = Gazetteer.load()
@@ -91,6 +100,11 @@ def services() -> Services:
 
 def geocode(query: str) -> GeocodeResult:
     return services().geocoder.geocode(query)
+
+
+def covered_countries() -> tuple[str, ...]:
+    """ISO codes of the countries the directory lists open clinics in, e.g. ("US",)."""
+    return services().countries(ClinicRepository(db.session))
 
 
 def search_clinics(query: SearchQuery) -> SearchOutcome:

@@ -68,6 +68,9 @@ def test_an_ambiguous_place_is_chosen_from_a_list_and_an_empty_result_offers_a_w
     expect(you.page.locator("h1")).to_have_text("Which place do you mean?")
     you.page.get_by_label("Valencia, Comunidad Valenciana, Spain").check()
     you.click("button", "Continue")
+    # Spain is outside the directory: step 1 says so, and the patient searches it anyway.
+    expect(you.page.locator("#coverage-title")).to_contain_text("Our directory has no clinics near Valencia")
+    you.click("button", "Search the US directory anyway")
     you.treatment("egg_donation")
     you.budget("", "EUR")
     expect(you.page.locator("#few-title")).to_have_text("No clinic fits all your answers")

@@ -22,8 +22,12 @@ def post(client: FlaskClient, path: str, data: dict[str, str], *, page: str | No
     return client.post(path, data={"csrf_token": token.group(1), **data})
 
 
-def answer_all(client: FlaskClient, *, location: str = "60611", treatment: str = "ivf", budget: str = "20000") -> None:
-    assert post(client, "/find/where", {"location": location, "radius": "25", "unit": "mi"}).status_code == 302
+def answer_all(
+    client: FlaskClient, *, location: str | None = "60611", treatment: str = "ivf", budget: str = "20000"
+) -> None:
+    """Answer the three steps; `location=None` keeps the place already given."""
+    if location is not None:
+        assert post(client, "/find/where", {"location": location, "radius": "25", "unit": "mi"}).status_code == 302
     assert post(client, "/find/treatment", {"treatment": treatment}).status_code == 302
     assert (
         post(client, "/find/budget", {"budget": budget, "currency": "USD", "include_unpriced": "y"}).status_code == 302
@@ -35,3 +39,9 @@ def journey_answers(client: FlaskClient) -> dict[str, object]:
         journey_id = session.get(journey.SESSION_KEY)
         row = db.session.get(JourneyAnswers, journey_id) if journey_id else None
         return dict(row.answers) if row else {}
+
+
+def answer_where_anyway(client: FlaskClient, location: str, *, unit: str = "mi") -> None:
+    """A place outside the directory's countries: told so at the where step, then "Search the US directory anyway"."""
+    assert post(client, "/find/where", {"location": location, "radius": "25", "unit": unit}).status_code == 302
+    assert post(client, "/find/where/anyway", {}, page="/find/where").headers["Location"].endswith("/find/treatment")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from clinicfinder.db.models import JourneyAnswers
 from clinicfinder.extensions import db
 from clinicfinder.services import journey
-from tests.support.journey import TOKEN, answer_all, journey_answers, post
+from tests.support.journey import TOKEN, answer_all, answer_where_anyway, journey_answers, post
 
 
 @pytest.fixture
@@ -87,15 +87,15 @@ def test_an_ambiguous_place_asks_which_one_and_never_picks_silently(patient: Fla
     assert "Choose a place." in patient.get("/find/where/choose").get_data(as_text=True)
     spain = re.search(r'value="(\d+)"[^>]*>\s*<label[^>]*>Valencia, Comunidad Valenciana, Spain', html)
     assert spain
-    assert (
-        post(patient, "/find/where/choose", {"choice": spain.group(1)}).headers["Location"].endswith("/find/treatment")
-    )
+    # Spain is outside the directory: the where step says so before the treatment question.
+    assert post(patient, "/find/where/choose", {"choice": spain.group(1)}).headers["Location"].endswith("/find/where")
     # journey_answers() is typed dict[str, object]; "place" holds a dict
     assert journey_answers(patient)["place"]["label"] == "Valencia, Comunidad Valenciana, Spain"  # type: ignore[index]
 
 
 def test_no_clinic_nearby_says_why_and_one_click_widens_the_search(patient: FlaskClient) -> None:
-    answer_all(patient, location="Valencia, Spain")
+    answer_where_anyway(patient, "Valencia, Spain")
+    answer_all(patient, location=None)
     html = patient.get("/find/results").get_data(as_text=True)
     assert "No clinic fits all your answers" in html
     assert "We found no clinics within 25\u00a0mi of this place." in html
@@ -211,10 +211,11 @@ def test_amounts_are_read_as_people_write_them(patient: FlaskClient, typed: str,
 
 def test_a_place_outside_the_directory_says_the_directory_is_american(patient: FlaskClient) -> None:
     post(patient, "/language", {"language": "es", "next": "/"}, page="/")
-    answer_all(patient, location="Valencia, Spain")
+    answer_where_anyway(patient, "Valencia, Spain")
+    answer_all(patient, location=None)
     html = patient.get("/find/results").get_data(as_text=True)
     assert "Valencia, Comunitat Valenciana, España" in html or "Valencia, Comunidad Valenciana, España" in html
-    assert "solo recoge clínicas de Estados Unidos" in html
+    assert "solo recoge clínicas de un país (Estados Unidos)" in html
 
 
 def test_over_budget_estimates_are_called_out_above_the_list(patient: FlaskClient) -> None:
@@ -230,7 +231,7 @@ def test_a_misspelt_place_offers_the_places_it_may_mean_as_one_click_answers(pat
     assert choice and "Valencia" in choice.group(1)
     assert 'name="radius" value="100"' in html
     response = post(patient, "/find/where", {"location": choice.group(1), "radius": "100", "unit": "km"})
-    assert response.headers["Location"].endswith(("/find/treatment", "/find/where/choose"))
+    assert response.headers["Location"].endswith(("/find/treatment", "/find/where/choose", "/find/where"))
     assert "Did you mean one of these?" not in patient.get("/find/where").get_data(as_text=True)  # shown once
 
 

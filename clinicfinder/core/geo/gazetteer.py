@@ -10,6 +10,7 @@ An ambiguous query returns every plausible place, best first; nothing is silentl
 
 from __future__ import annotations
 
+import csv
 import math
 import sqlite3
 import threading
@@ -33,6 +34,8 @@ from clinicfinder.core.geo.normalise import accent_key, edit_distance, fold, let
 from clinicfinder.core.geo.schema import SCHEMA_VERSION, TIER_ACCENTED, TIER_ALTERNATE, TIER_PRIMARY
 
 DEFAULT_INDEX = Path(__file__).resolve().parent / "data" / "gazetteer.sqlite"
+# Nicknames and abbreviations of big US cities that GeoNames lacks ("NYC", "SF"): reviewed by hand.
+DEFAULT_ALIASES = DEFAULT_INDEX.with_name("city_aliases.csv")
 
 # Two hits for one name in the same country and region this close are one place.
 DEDUPE_KM = 25.0
@@ -78,9 +81,15 @@ class Gazetteer:
     """
 
     def __init__(
-        self, path: Path, countries: dict[str, str], regions: dict[int, tuple[str, str]], attribution: str
+        self,
+        path: Path,
+        countries: dict[str, str],
+        regions: dict[int, tuple[str, str]],
+        attribution: str,
+        aliases: dict[str, tuple[int, ...]] | None = None,
     ) -> None:
         self._path = path
+        self._aliases = aliases or {}  # folded alias → GeoNames ids
         self._countries = countries  # ISO code → English name
         self._regions = regions  # id → (country, name)
         self._attribution = attribution
@@ -101,7 +110,7 @@ class Gazetteer:
             row = db.execute("SELECT value FROM meta WHERE key = 'attribution'").fetchone()
         finally:
             db.close()
-        return cls(path, countries, regions, row[0] if row else "")
+        return cls(path, countries, regions, row[0] if row else "", read_aliases(DEFAULT_ALIASES))
 
     def attribution(self) -> str:
         return self._attribution
@@ -128,7 +137,12 @@ class Gazetteer:
                 raise GeocodeError(f"We couldn't find {quoted(part)} as a country or region.", self._labels(nearby))
             qualifiers.append(qualifier)
         qualifiers += self._notes_as_qualifiers(head, notes)
-        if not qualifiers and len(fold(head)) <= _CODE_LENGTH and not _is_postcode(head) and self._qualifier(head):
+        code = self._qualifier(head) if len(fold(head)) <= _CODE_LENGTH and not _is_postcode(head) else None
+        if not qualifiers and code is not None:
+            aliased = self._aliased(head)
+            if aliased:
+                # "LA" may be Los Angeles, or somewhere in Louisiana (or Laos): offer both, the city first.
+                return _dedupe([*_ranked(aliased), *self._largest_in(code.allowed)])
             # "CA", "IL", "USA" alone are codes, not the hamlets that happen to share them.
             raise self._not_found(head, qualifiers)
         found = self._candidates(head)
@@ -236,7 +250,15 @@ class Gazetteer:
 
     def _by_name(self, text: str) -> list[_Match]:
         key = fold(text)
-        return self._named({key, accent_key(text)}) if key else []
+        return [*self._named({key, accent_key(text)}), *self._aliased(text)] if key else []
+
+    def _aliased(self, text: str) -> list[_Match]:
+        """The places a reviewed nickname stands for ("NYC"), matched as if it were their main name."""
+        ids = self._aliases.get(fold(text), ())
+        if not ids:
+            return []
+        sql = f"SELECT {_PLACE_COLUMNS} FROM places WHERE id IN ({','.join('?' * len(ids))})"  # noqa: S608  # constant text
+        return [self._city(row, tier=TIER_PRIMARY) for row in self._db().execute(sql, ids)]
 
     def _named(self, keys: Iterable[str]) -> list[_Match]:
         keys = sorted(keys)
@@ -355,12 +377,23 @@ def _is_postcode(text: str) -> bool:
     return bool(postcodes.us_zip(text) or postcodes.five_digits(text) or postcodes.uk_postcode(text))
 
 
+_PLACE_COLUMNS = "name, region, country, latitude, longitude, population"
 _PLACES_NAMED = (
     "SELECT p.name, p.region, p.country, p.latitude, p.longitude, p.population, MIN(n.tier) "
     "FROM names n JOIN places p ON p.id = n.place WHERE n.key IN ({marks}) GROUP BY p.id"
 )
 _KEYS_FROM = "SELECT DISTINCT key FROM names WHERE key >= ? AND key < ? AND length(key) BETWEEN ? AND ? LIMIT ?"
 _REVERSED_KEYS_FROM = "SELECT key FROM reversed_keys WHERE key >= ? AND key < ? AND length(key) BETWEEN ? AND ? LIMIT ?"
+
+
+def read_aliases(path: Path) -> dict[str, tuple[int, ...]]:
+    """city_aliases.csv as folded alias → GeoNames ids (an alias may stand for more than one city)."""
+    aliases: dict[str, tuple[int, ...]] = {}
+    with path.open(encoding="utf-8", newline="") as file:
+        for row in csv.DictReader(file):
+            key = fold(row["alias"])
+            aliases[key] = (*aliases.get(key, ()), int(row["geonames_id"]))
+    return aliases
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -67,6 +67,7 @@ class ReportChoices:
     budget: Money | None
     currency: str
     include_unpriced: bool
+    paper: str = "A4"  # the CSS page size of the place's paper (core.place_defaults)
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,16 @@ class WhereForm(FlaskForm):
         _l("City or postcode"),
         # No Optional(): it would stop the chain before validate_location could say what's missing.
         validators=[Length(max=200, message=_l("Please use at most 200 characters."))],
-        description=_l('For example "Chicago", "Valencia, Spain", 60611, SW1A 1AA or 46001.'),
+        # Examples only where the directory has clinics; other places are still understood.
+        description=_l('For example "Chicago", "Springfield, IL", "NYC" or the ZIP code 60611.'),
     )
     radius = SelectField(_l("How far would you travel?"), choices=[], default="50")
-    unit = RadioField(_l("Distances in"), choices=[("km", _l("kilometres")), ("mi", _l("miles"))], default="km")
+    # "auto": the unit people use in the place typed (miles in the US, kilometres in Spain).
+    unit = RadioField(
+        _l("Distances in"),
+        choices=[("auto", _l("the unit used there")), ("km", _l("kilometres")), ("mi", _l("miles"))],
+        default="auto",
+    )
     # Filled in by "use my location" (a script), never shown.
     latitude = HiddenField()
     longitude = HiddenField()
@@ -213,6 +219,10 @@ class ReportEmailForm(FlaskForm):
 
 class ReportDownloadForm(FlaskForm):
     pass
+
+
+class AnywayForm(FlaskForm):
+    """ "Search the US directory anyway", after the where step said it has no clinics in the patient's country."""
 
 
 class ConfirmReportForm(FlaskForm):

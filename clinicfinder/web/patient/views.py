@@ -32,6 +32,7 @@ from clinicfinder.web.patient.forms import (
     TREATMENT_CHOICES,
     TREATMENT_EXPLANATIONS,
     AdjustForm,
+    AnywayForm,
     BudgetForm,
     ForgetForm,
     OrderForm,
@@ -43,9 +44,6 @@ from clinicfinder.web.patient.forms import (
 )
 
 blueprint = Blueprint("patient", __name__)
-
-DEFAULT_UNIT = {"en": "mi", "es": "km"}
-DEFAULT_CURRENCY = {"en": "USD", "es": "EUR"}
 
 
 @blueprint.get("/")
@@ -106,17 +104,17 @@ def where() -> str | BaseResponse:
         data={
             "location": answers.get("location_text", ""),
             "radius": answers.get("radius", "50"),
-            "unit": answers.get("unit", DEFAULT_UNIT.get(language, "km")),
+            "unit": answers.get("unit_choice", answers.get("unit", "auto")),
         }
     )
     if form.validate_on_submit():
-        common = {"radius": form.radius.data, "unit": form.unit.data, "candidates": None}
+        common = {"radius": form.radius.data, "unit_choice": form.unit.data, "candidates": None}
         if form.has_coordinates() and not (form.location.data or "").strip():
             # About a kilometre is all a search needs; a home's exact position is not kept.
             place = {"device": True, "latitude": round(float(form.latitude.data), 2),
                      "longitude": round(float(form.longitude.data), 2)}  # fmt: skip
-            journey.update(location_text=None, place=place, **common)
-            return redirect(url_for(".treatment"))
+            journey.update(location_text=None, **common)
+            return redirect(url_for("." + journey.settle_place(place, language, services.covered_countries())))
         text = form.location.data.strip()
         try:
             result = services.geocode(text)
@@ -130,12 +128,42 @@ def where() -> str | BaseResponse:
                 common["candidates"] = {"id": secrets.token_urlsafe(8), "places": candidates}
                 journey.update(location_text=text, **common)
                 return redirect(url_for(".choose_place"))
-            journey.update(location_text=text, place=_place_json(result.best), **common)
-            return redirect(url_for(".treatment"))
+            journey.update(location_text=text, **common)
+            next_step = journey.settle_place(_place_json(result.best), language, services.covered_countries())
+            return redirect(url_for(f".{next_step}"))
     suggestions = answers.get("place_suggestions") if request.method == "GET" else None
     if suggestions:
         journey.update(place_suggestions=None)
-    return _show_step("patient/where.html", form, "where", step=1, suggestions=suggestions or [])
+    coverage = _coverage(answers["place"]) if answers.get("coverage_notice") and "place" in answers else None
+    return _show_step(
+        "patient/where.html", form, "where", step=1, suggestions=suggestions or [], coverage=coverage,
+        place=place_label(answers["place"]) if coverage else None,
+    )  # fmt: skip
+
+
+def _coverage(place: dict[str, Any]) -> dict[str, Any] | None:
+    """The place's country and the directory's, when the directory has no clinics in the place's country."""
+    code = place.get("country")
+    covered = services.covered_countries()
+    if not code or not covered or code in covered:
+        return None
+    t = text_for(current_language())
+    return {
+        "code": code,
+        "country": t.country(code) or place.get("country_name") or code,
+        "countries": t.and_list([t.country(country) or country for country in covered]),
+        "count": len(covered),
+        "us_only": covered == ("US",),
+    }
+
+
+@blueprint.post("/find/where/anyway")
+def search_anyway() -> BaseResponse:
+    """The patient read that the directory has no clinics in their country and searches it all the same."""
+    if AnywayForm().validate_on_submit() and "place" in journey.load():
+        journey.update(coverage_notice=None)
+        return redirect(url_for(".treatment"))
+    return redirect(url_for(".where"))
 
 
 def _geocode_message(error: GeocodeError) -> str:
@@ -157,15 +185,17 @@ def choose_place() -> str | BaseResponse:
         if form.list_id.data != listing["id"]:
             flash(_("The list of places changed in another window. Please choose again."), "error")
             return redirect(url_for(".choose_place"))
-        journey.update(place=candidates[int(form.choice.data)], candidates=None, rejected=None)
-        return redirect(url_for(".treatment"))
+        journey.update(rejected=None)
+        next_step = journey.settle_place(candidates[int(form.choice.data)], current_language(),
+                                         services.covered_countries())  # fmt: skip
+        return redirect(url_for(f".{next_step}"))
     return _show_step("patient/choose_place.html", form, "choose_place", step=1, typed=answers.get("location_text", ""))
 
 
 @blueprint.route("/find/treatment", methods=["GET", "POST"])
 def treatment() -> str | BaseResponse:
     answers = journey.load()
-    if "place" not in answers:
+    if journey.first_missing_step(answers) == "where":
         return redirect(url_for(".where"))
     fields = ("treatment", "diagnosis", "situation", "age_band")
     form = TreatmentForm(data={key: answers.get(key, "") for key in fields})
@@ -190,7 +220,7 @@ def budget() -> str | BaseResponse:
     form = BudgetForm(
         data={
             "budget": Decimal(answers["budget"]) if answers.get("budget") else None,
-            "currency": answers.get("currency", DEFAULT_CURRENCY.get(language, "USD")),
+            "currency": journey.default_currency(answers, language),
             "include_unpriced": answers.get("include_unpriced", True),
         }
     )
@@ -228,6 +258,7 @@ def results() -> str | BaseResponse:
         male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
         answers=answers,
         place=place_label(answers["place"]),
+        coverage=_coverage(answers["place"]),
         query=query,
         treatment_names=dict(TREATMENT_CHOICES),
         diagnosis_names=dict(DIAGNOSIS_CHOICES),
