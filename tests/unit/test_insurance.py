@@ -58,9 +58,17 @@ def test_a_state_our_source_says_has_no_law_says_so(code: str) -> None:
     assert law.statute == ""
 
 
-@pytest.mark.parametrize("code", ["CA", "PA", "", None, "ZZ"])
+@pytest.mark.parametrize("code", ["WA", "PA", "", None, "ZZ"])
 def test_an_unchecked_state_answers_nothing_rather_than_a_guess(code: str | None) -> None:
     assert state_law(code) is None
+
+
+def test_california_and_dc_cover_ivf_since_their_recent_laws() -> None:
+    california, dc = state_law("CA"), state_law("DC")
+    assert california and california.law_type is LawType.MANDATE_TO_COVER
+    assert california.ivf_included is Coverage.YES and "1374.55" in california.statute
+    assert dc and dc.law_type is LawType.MANDATE_TO_COVER
+    assert dc.ivf_included is Coverage.YES and dc.fertility_preservation is Coverage.YES
 
 
 def test_every_row_has_a_source_link_and_a_checked_on_date() -> None:
@@ -74,7 +82,7 @@ def test_every_row_has_a_source_link_and_a_checked_on_date() -> None:
 
 
 def test_the_states_of_a_page_are_listed_once_in_order_and_only_for_us_clinics() -> None:
-    places = [("US", "IL"), ("US", "CA"), ("US", "IL"), ("GB", "TX"), ("US", None), ("US", "AZ")]
+    places = [("US", "IL"), ("US", "WA"), ("US", "IL"), ("GB", "TX"), ("US", None), ("US", "AZ")]
     assert [law.state for law in laws_for_places(places)] == ["IL", "AZ"]
 
 
