@@ -6,25 +6,10 @@ problems. The app runs in a thread on a loopback port, on a copy of the real dir
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 
-from clinicfinder.app import create_app
-from tests.support.browser import serving
-from tests.support.instances import copy_seeded, make_environment
 from tests.support.pages import DESKTOP, PHONE, patient
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[str]:
-    instance = tmp_path_factory.mktemp("live")
-    copy_seeded(seeded_database, instance)
-    app = create_app(make_environment(instance))
-    with serving(app) as base:
-        yield base
 
 
 @pytest.mark.parametrize(

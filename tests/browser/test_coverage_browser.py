@@ -2,40 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from playwright.sync_api import Page, expect
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
-
-from clinicfinder.app import create_app
-from tests.support.browser import serving
-from tests.support.instances import copy_seeded, make_environment
-from tests.support.pages import PHONE
-
-AXE = Axe()
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory, seeded_database: Path) -> Iterator[str]:
-    instance = tmp_path_factory.mktemp("live-coverage")
-    copy_seeded(seeded_database, instance)
-    with serving(create_app(make_environment(instance))) as base:
-        yield base
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    # PHONE is a plain dict shaped like ViewportSize
-    context = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
-    yield context.new_page()
-    context.close()
-
-
-def axe_violations(page: Page) -> list[str]:
-    result = AXE.run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in result.response["violations"]]
+from tests.support.pages import axe_violations
 
 
 def test_a_londoner_is_told_at_step_1_and_can_search_the_us_directory_anyway(page: Page, live_server: str) -> None:

@@ -103,3 +103,9 @@ class Admin:
         self.page.get_by_role("button", name="Save the listing").click()
         self.page.wait_for_load_state()
         self.check_page()
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Every axe-core violation on the page, one line each: an empty list is a pass."""
+    result = AXE.run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in result.response["violations"]]

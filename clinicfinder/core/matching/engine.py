@@ -36,6 +36,9 @@ from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, Price
 from clinicfinder.core.outcomes import BandOutcome
 
 ENOUGH_RESULTS = 3
+# The clinics that did not pass are listed by name, nearest first, up to this many: an "anywhere"
+# search at scale would otherwise build one object per clinic of the directory on every request.
+EXCLUDED_LISTED = 200
 # Radii tried when suggesting a wider search, in the patient's own unit.
 WIDER_RADII = {"km": (50, 100, 250, 500, 1000, 2500), "mi": (25, 50, 100, 250, 500, 1000, 1500)}
 
@@ -124,7 +127,11 @@ class SearchOutcome:
     considered: int  # clinics within the radius
     excluded: dict[Exclusion, int]
     suggestions: tuple[Suggestion, ...] = ()
-    excluded_clinics: tuple[ExcludedClinic, ...] = ()  # nearest first
+    excluded_clinics: tuple[ExcludedClinic, ...] = ()  # the nearest EXCLUDED_LISTED; `excluded` counts them all
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(self.excluded.values())
 
     @property
     def has_more(self) -> bool:
@@ -266,7 +273,7 @@ class Matcher:
                 float(scores.distances[spot]),
                 EXCLUSION_ORDER[int(scores.exclusion[spot]) - 1],
             )
-            for spot in out
+            for spot in out[:EXCLUDED_LISTED]
         )
         outcome = SearchOutcome(
             query=query,

@@ -253,7 +253,6 @@ def results() -> str | BaseResponse:
         page=page,
         pages=max(1, -(-outcome.total // journey.PAGE_SIZE)),
         order_form=order_form,
-        data_years=sorted({r.success.year for r in outcome.results if r.success}),
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in outcome.results),
         male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
         answers=answers,
