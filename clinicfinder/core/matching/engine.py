@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from clinicfinder.core.domain import Availability, Treatment
 from clinicfinder.core.i18n import KM_PER_MILE, N_, Text, text_for
@@ -248,8 +247,7 @@ class Matcher:
     def search(self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader) -> SearchOutcome:
         scores = self.score(query, index, query.radius_km)
         fits = np.flatnonzero(scores.exclusion == 0)
-        order = fits[self._sort(query, index, scores, fits)]
-        chosen = order[query.offset : query.offset + query.limit]
+        chosen = fits[self._sort(query, index, scores, fits, query.offset + query.limit)][query.offset :]
         ids = [str(clinic_id) for clinic_id in index.ids[scores.positions[chosen]]]
         facts = load_facts(ids, query.treatment)
         results: list[RankedClinic] = []
@@ -288,17 +286,25 @@ class Matcher:
         suggestions = self._suggest(query, index, scores)
         return SearchOutcome(**{**outcome.__dict__, "suggestions": suggestions})
 
-    def _sort(self, query: SearchQuery, index: DirectoryIndex, scores: Scores, fits: Ints) -> Ints:
-        """Positions into `fits` in the chosen order; a missing fact sorts last, ties by distance, name, id."""
+    def _sort(self, query: SearchQuery, index: DirectoryIndex, scores: Scores, fits: Ints, count: int) -> Ints:
+        """The first `count` positions into `fits` in the chosen order; a missing fact sorts last, ties by
+        distance, name, id."""
         positions = scores.positions[fits]
-        keys: list[npt.NDArray[Any]] = [index.ids[positions], index.sort_names[positions], scores.distances[fits]]
+        lead = scores.distances[fits]
         if query.order == SUCCESS and query.age_band is not None:
-            keys.append(_last_when_missing(-index.success_lower[query.age_band][positions]))
+            lead = _last_when_missing(-index.success_lower[query.age_band][positions])
         elif query.order == EXPERIENCE:
-            keys.append(_last_when_missing(-index.yearly_cycles[positions]))
+            lead = _last_when_missing(-index.yearly_cycles[positions])
         elif query.order == PRICE:
-            keys.append(_last_when_missing(scores.price[fits]))
-        return np.lexsort(keys)
+            lead = _last_when_missing(scores.price[fits])
+        head = np.arange(len(fits))
+        if len(fits) > count:
+            # Only the first `count`, and whatever ties with the last of them, need the full sort: a
+            # lexsort of every clinic that fits, names included, costs ~35 ms at 100,000 clinics.
+            cut = np.partition(lead, count - 1)[count - 1]
+            head = np.flatnonzero(lead <= cut)
+        keys = (index.ids[positions[head]], index.sort_names[positions[head]], scores.distances[fits][head], lead[head])
+        return head[np.lexsort(keys)][:count]
 
     def assess(self, clinic: ClinicFacts, distance_km: float, query: SearchQuery) -> RankedClinic | Exclusion:
         """Judge one clinic for `query`, or say which rule keeps it out. The reference for `index.score_columns`."""
