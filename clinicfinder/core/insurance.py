@@ -38,6 +38,9 @@ COLUMNS = (
 class LawType(Enum):
     MANDATE_TO_COVER = "mandate_to_cover"
     MANDATE_TO_OFFER = "mandate_to_offer"
+    # Covers freezing eggs, sperm or embryos before a treatment that may cause infertility, and
+    # nothing for infertility itself: saying "covers infertility treatment" would overstate it.
+    PRESERVATION_ONLY = "preservation_only"
     NO_LAW = "no_law"
 
 
@@ -92,6 +95,11 @@ def _row(raw: Mapping[str, str], line: int) -> StateLaw:
         raise StateLawError(f"line {line}: {state}'s source_url is not a web address: {values['source_url']!r}")
     if law_type is not LawType.NO_LAW and not values["statute"]:
         raise StateLawError(f"line {line}: {state} has a law but no statute citation")
+    preservation_only = (values["fertility_preservation"], values["ivf_included"]) == ("yes", "no")
+    if law_type is LawType.PRESERVATION_ONLY and not preservation_only:
+        raise StateLawError(
+            f"line {line}: {state} is preservation_only, so fertility_preservation must be yes and ivf_included no"
+        )
     try:
         checked_on = date.fromisoformat(values["checked_on"])
     except ValueError:

@@ -2,7 +2,7 @@
 
 Taken from the place, not the page's language: a Spanish speaker in Chicago drives in miles,
 pays in dollars and prints on Letter paper. These are only defaults; the patient can change the
-unit on the where step and the currency on the budget step.
+unit on the where step, the currency on the budget step and the paper next to the report offer.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ class PlaceDefaults:
     currency: str  # one of domain.CURRENCIES
     paper: str  # a CSS @page size: "Letter" or "A4"
 
+
+# The report's paper sizes, as CSS @page names.
+PAPER_SIZES = ("Letter", "A4")
 
 US = PlaceDefaults("mi", "USD", "Letter")
 # Road signs in the UK are in miles; paper is A4 as in the rest of Europe.
@@ -46,3 +49,10 @@ def defaults_for(country: str | None, language: str | None = None) -> PlaceDefau
     if country:
         return BY_COUNTRY.get(country.upper(), ELSEWHERE)
     return BY_LANGUAGE.get(language or "", ELSEWHERE)
+
+
+def report_paper(chosen: object, country: str | None, language: str | None = None) -> str:
+    """The patient's choice of paper when it is one we print on, else the place's default."""
+    if isinstance(chosen, str) and chosen in PAPER_SIZES:
+        return chosen
+    return defaults_for(country, language).paper

@@ -32,7 +32,7 @@ from clinicfinder.core.domain import Treatment
 from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER
-from clinicfinder.core.place_defaults import defaults_for
+from clinicfinder.core.place_defaults import report_paper
 from clinicfinder.core.report.builder import (
     REPORT_CLINICS,
     Report,
@@ -131,6 +131,7 @@ def snapshot(answers: dict[str, Any], place_label: str) -> dict[str, Any]:
         "budget": answers.get("budget"),
         "currency": answers["currency"],
         "include_unpriced": answers.get("include_unpriced", True),
+        "paper": answers.get("paper"),  # None: the place's default, decided when the report is made
     }
 
 
@@ -403,7 +404,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         budget=None if budget is None else Money(Decimal(budget), currency),
         currency=currency,
         include_unpriced=answers.get("include_unpriced", True),
-        paper=defaults_for(answers["place"].get("country"), language).paper,
+        paper=report_paper(answers.get("paper"), answers["place"].get("country"), language),
     )
     query = SearchQuery(
         latitude=answers["place"]["latitude"],

@@ -63,6 +63,19 @@ def test_an_unchecked_state_answers_nothing_rather_than_a_guess(code: str | None
     assert state_law(code) is None
 
 
+def test_georgias_law_covers_fertility_preservation_and_not_infertility_treatment() -> None:
+    law = state_law("GA")
+    assert law is not None and law.has_law
+    assert law.law_type is LawType.PRESERVATION_ONLY
+    assert law.fertility_preservation is Coverage.YES and law.ivf_included is Coverage.NO
+    assert "33-24-59.34" in law.statute and "sickle cell" in law.summary
+
+
+@pytest.mark.parametrize("code", ["LA", "NV", "UT", "FL", "KY"])
+def test_states_whose_laws_we_could_not_confirm_stay_unchecked(code: str) -> None:
+    assert state_law(code) is None  # see data/state_fertility_laws.md for why each is left out
+
+
 def test_california_and_dc_cover_ivf_since_their_recent_laws() -> None:
     california, dc = state_law("CA"), state_law("DC")
     assert california and california.law_type is LawType.MANDATE_TO_COVER
@@ -107,6 +120,10 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
         (GOOD_ROW.replace("2026-12-01", "soon"), "checked_on is not a date"),
         (GOOD_ROW.replace(",yes,", ",perhaps,"), "unknown ivf_included 'perhaps'"),
         (GOOD_ROW.replace("IL,", "Ill,", 1), "two-letter code"),
+        (
+            GOOD_ROW.replace("mandate_to_cover", "preservation_only"),
+            "fertility_preservation must be yes and ivf_included no",
+        ),
     ],
 )
 def test_the_loader_rejects_a_bad_row_naming_its_line(tmp_path: Path, row: str, message: str) -> None:

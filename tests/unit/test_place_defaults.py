@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clinicfinder.core.domain import CURRENCIES
-from clinicfinder.core.place_defaults import BY_COUNTRY, BY_LANGUAGE, PlaceDefaults, defaults_for
+from clinicfinder.core.place_defaults import BY_COUNTRY, BY_LANGUAGE, PlaceDefaults, defaults_for, report_paper
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,19 @@ def test_every_default_is_a_unit_currency_and_paper_the_app_offers() -> None:
         assert defaults.unit in ("km", "mi")
         assert defaults.currency in CURRENCIES
         assert defaults.paper in ("A4", "Letter")
+
+
+@pytest.mark.parametrize(
+    ("chosen", "country", "language", "paper"),
+    [
+        (None, "US", "es", "Letter"),  # nothing chosen: the place decides
+        ("A4", "US", "en", "A4"),  # the patient's choice wins over the place
+        ("Letter", "ES", "es", "Letter"),
+        ("Tabloid", "US", "en", "Letter"),  # not a size we print on: the place's default
+        (None, None, "es", "A4"),  # no country: the language's usual place
+    ],
+)
+def test_the_report_paper_is_the_patients_choice_or_the_places(
+    chosen: object, country: str | None, language: str, paper: str
+) -> None:
+    assert report_paper(chosen, country, language) == paper

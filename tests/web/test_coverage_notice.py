@@ -162,6 +162,22 @@ def test_a_spanish_speaker_in_the_us_gets_miles_dollars_and_a_letter_report(pati
     assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((612, 792), abs=0.5)
 
 
+def test_the_patient_can_change_the_reports_paper(patient: FlaskClient) -> None:
+    answer_all(patient)  # a Chicago ZIP: Letter by default
+    html = patient.get("/find/results").get_data(as_text=True)
+    assert '<option selected value="Letter">' in html or '<option value="Letter" selected>' in html
+    response = post(patient, "/find/paper", {"paper": "A4"}, page="/find/results")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/find/results#report")
+    assert stored(patient)["paper"] == "A4"
+    html = patient.get("/find/results").get_data(as_text=True)
+    assert '<option selected value="A4">' in html or '<option value="A4" selected>' in html
+    pdf = post(patient, "/report/download", {}, page="/find/results")
+    page = PdfReader(BytesIO(pdf.data)).pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((595.3, 841.9), abs=0.5)
+    post(patient, "/find/paper", {"paper": "Tabloid"}, page="/find/results")  # not a size we print on
+    assert stored(patient)["paper"] == "A4"
+
+
 def test_a_spanish_place_in_english_gets_kilometres_euros_and_a4(patient: FlaskClient) -> None:
     answer_where_anyway(patient, "Madrid, Spain", unit="auto")
     assert stored(patient)["unit"] == "km"

@@ -65,6 +65,18 @@ def test_a_texas_search_says_insurers_only_have_to_offer_coverage(patient: Flask
     assert "Ask your employer whether it bought the infertility coverage" in box.group(0)
 
 
+def test_a_georgia_search_says_the_law_covers_preservation_not_infertility_treatment(patient: FlaskClient) -> None:
+    page = results_page(patient, "30309")  # Atlanta
+    box = BOX.search(page)
+    assert box and box.group(1) == "ga"
+    assert (
+        "Georgia law requires some health plans to cover fertility preservation before a medical treatment that may"
+        " cause infertility; it does not require them to cover infertility treatment such as IVF." in box.group(0)
+    )
+    assert "IVF: not required" in box.group(0)
+    assert "O.C.G.A. § 33-24-59.34" in box.group(0)
+
+
 def test_an_unchecked_state_shows_no_law_box_rather_than_a_guess(patient: FlaskClient) -> None:
     assert state_law("WA") is None
     page = results_page(patient, "98104")  # Seattle: every clinic within 25 miles is in Washington

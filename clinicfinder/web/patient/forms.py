@@ -180,6 +180,16 @@ class OrderForm(FlaskForm):
     )
 
 
+class PaperForm(FlaskForm):
+    """The report's paper size: the place's default first, the patient's choice kept with the answers."""
+
+    paper = SelectField(
+        _l("Paper size for the PDF"),
+        choices=[("Letter", _l("US Letter (8.5 × 11 in)")), ("A4", _l("A4 (210 × 297 mm)"))],
+        validators=[DataRequired()],
+    )
+
+
 class LanguageForm(FlaskForm):
     language = HiddenField()
     next = HiddenField()

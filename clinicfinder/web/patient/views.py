@@ -19,6 +19,7 @@ from clinicfinder.core.i18n import text_for
 from clinicfinder.core.insurance import laws_for_places
 from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
+from clinicfinder.core.place_defaults import report_paper
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
 from clinicfinder.services import journey
@@ -36,6 +37,7 @@ from clinicfinder.web.patient.forms import (
     BudgetForm,
     ForgetForm,
     OrderForm,
+    PaperForm,
     PlaceForm,
     ReportDownloadForm,
     ReportEmailForm,
@@ -267,6 +269,9 @@ def results() -> str | BaseResponse:
         forget_form=ForgetForm(),
         download_form=ReportDownloadForm(),
         email_form=_report_email_form(),
+        paper_form=PaperForm(
+            paper=report_paper(answers.get("paper"), answers["place"].get("country"), current_language())
+        ),
     )
 
 
@@ -310,6 +315,15 @@ def order() -> BaseResponse:
     if form.validate_on_submit() and journey.load():
         journey.update(order=form.order.data)
     return redirect(url_for(".results"))
+
+
+@blueprint.post("/find/paper")
+def paper() -> BaseResponse:
+    """Keep the report's paper size with the answers; the page comes back at the report offer."""
+    form = PaperForm()
+    if form.validate_on_submit() and journey.load():
+        journey.update(paper=form.paper.data)
+    return redirect(url_for(".results", _anchor="report"))
 
 
 @blueprint.post("/find/forget")
