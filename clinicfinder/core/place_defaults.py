@@ -40,7 +40,7 @@ BY_COUNTRY: dict[str, PlaceDefaults] = {
     ),
 }  # fmt: skip
 
-# No country known (the browser's location): the page's language is the only clue left.
+# No country known (a browser position more than 100 km from any listed place): the page's language decides.
 BY_LANGUAGE: dict[str, PlaceDefaults] = {"en": US, "es": EUROZONE}
 
 

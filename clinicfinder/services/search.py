@@ -102,6 +102,11 @@ def geocode(query: str) -> GeocodeResult:
     return services().geocoder.geocode(query)
 
 
+def country_near(latitude: float, longitude: float) -> str | None:
+    """The country of a position that came without one (the browser's), from the offline index."""
+    return services().geocoder.country_near(latitude, longitude)
+
+
 def covered_countries() -> tuple[str, ...]:
     """ISO codes of the countries the directory lists open clinics in, e.g. ("US",)."""
     return services().countries(ClinicRepository(db.session))

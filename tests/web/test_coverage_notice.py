@@ -195,3 +195,32 @@ def test_the_patient_can_still_choose_the_unit_and_the_currency(patient: FlaskCl
     assert stored(patient)["currency"] == "EUR"
     html = patient.get("/find/results").get_data(as_text=True)
     assert "\u00a0km" in html
+
+
+def device_position(patient: FlaskClient, latitude: str, longitude: str) -> str:
+    """ "Use my location": the browser sends coordinates and no place name or country."""
+    data = {"location": "", "latitude": latitude, "longitude": longitude, "radius": "25", "unit": "auto"}
+    return post(patient, "/find/where", data).headers["Location"]
+
+
+def test_a_spanish_speaker_located_by_the_browser_in_chicago_gets_miles_and_dollars(patient: FlaskClient) -> None:
+    in_spanish(patient)
+    assert device_position(patient, "41.8781", "-87.6298").endswith("/find/treatment")
+    assert stored(patient)["unit"] == "mi"
+    assert stored(patient)["place"]["country"] == "US"  # type: ignore[index]
+    post(patient, "/find/treatment", {"treatment": "ivf"})
+    assert '<option value="USD" selected>' in patient.get("/find/budget").get_data(as_text=True)
+
+
+def test_a_browser_position_in_madrid_is_told_at_the_where_step(patient: FlaskClient) -> None:
+    assert device_position(patient, "40.4168", "-3.7038").endswith("/find/where")
+    html = patient.get("/find/where").get_data(as_text=True)
+    assert "Search the US directory anyway" in html
+    assert stored(patient)["unit"] == "km"
+
+
+def test_a_browser_position_far_from_any_place_falls_back_to_the_language(patient: FlaskClient) -> None:
+    in_spanish(patient)
+    assert device_position(patient, "-40.0", "-30.0").endswith("/find/treatment")  # the South Atlantic
+    assert stored(patient)["place"]["country"] is None  # type: ignore[index]
+    assert stored(patient)["unit"] == "km"  # Spanish without a place: kilometres, as before

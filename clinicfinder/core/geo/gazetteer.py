@@ -122,6 +122,28 @@ class Gazetteer:
         matches = self._resolve(clean_query(query))
         return GeocodeResult(query=query.strip(), candidates=tuple(m.place for m in matches[:limit]))
 
+    def country_near(self, latitude: float, longitude: float, *, within_km: float = 100.0) -> str | None:
+        """The country of the nearest listed place, when one lies within `within_km`; else None.
+
+        For a position from the browser, which comes without a country: the units, currency and
+        paper then follow the place as they do for a typed one. Nothing leaves the machine.
+        """
+        lat_span = within_km / 111.0
+        lon_span = within_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+        rows = (
+            self._db()
+            .execute(
+                "SELECT country, latitude, longitude FROM places"
+                " WHERE latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?",
+                (latitude - lat_span, latitude + lat_span, longitude - lon_span, longitude + lon_span),
+            )
+            .fetchall()
+        )
+        best = min(rows, key=lambda row: great_circle_km(latitude, longitude, row[1], row[2]), default=None)
+        if best is None or great_circle_km(latitude, longitude, best[1], best[2]) > within_km:
+            return None
+        return str(best[0])
+
     # --- reading the query --------------------------------------------------------------
 
     def _resolve(self, text: str) -> list[_Match]:

@@ -40,6 +40,10 @@ class OnlineGeocoder:
         online = _ATTRIBUTIONS.get(name, f"Online search: {name} (through geopy).")
         return f"{online} {self._fallback.attribution()}" if self._fallback else online
 
+    def country_near(self, latitude: float, longitude: float, *, within_km: float = 100.0) -> str | None:
+        # Offline only: a patient's own position is never sent to the online service.
+        return self._fallback.country_near(latitude, longitude, within_km=within_km) if self._fallback else None
+
     def geocode(self, query: str, *, limit: int = 8) -> GeocodeResult:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")

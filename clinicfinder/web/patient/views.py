@@ -113,8 +113,10 @@ def where() -> str | BaseResponse:
         common = {"radius": form.radius.data, "unit_choice": form.unit.data, "candidates": None}
         if form.has_coordinates() and not (form.location.data or "").strip():
             # About a kilometre is all a search needs; a home's exact position is not kept.
-            place = {"device": True, "latitude": round(float(form.latitude.data), 2),
-                     "longitude": round(float(form.longitude.data), 2)}  # fmt: skip
+            latitude, longitude = round(float(form.latitude.data), 2), round(float(form.longitude.data), 2)
+            # The browser gives no country; the nearest listed place does (units, currency, coverage).
+            place = {"device": True, "latitude": latitude, "longitude": longitude,
+                     "country": services.country_near(latitude, longitude)}  # fmt: skip
             journey.update(location_text=None, **common)
             return redirect(url_for("." + journey.settle_place(place, language, services.covered_countries())))
         text = form.location.data.strip()
