@@ -37,3 +37,31 @@
     summary.focus();
   }
 })();
+
+// The results map: a pin and its card light up together, on hover and on keyboard focus.
+(function () {
+  "use strict";
+  var pins = document.querySelectorAll(".map-pin[data-card]");
+  Array.prototype.forEach.call(pins, function (pin) {
+    var card = document.getElementById(pin.getAttribute("data-card"));
+    if (!card) {
+      return;
+    }
+    function on() {
+      pin.classList.add("is-highlighted");
+      card.classList.add("is-highlighted");
+    }
+    function off() {
+      pin.classList.remove("is-highlighted");
+      card.classList.remove("is-highlighted");
+    }
+    pin.addEventListener("mouseenter", on);
+    pin.addEventListener("mouseleave", off);
+    pin.addEventListener("focus", on);
+    pin.addEventListener("blur", off);
+    card.addEventListener("mouseenter", on);
+    card.addEventListener("mouseleave", off);
+    card.addEventListener("focusin", on);
+    card.addEventListener("focusout", off);
+  });
+})();

@@ -38,7 +38,7 @@ def test_a_patient_on_a_phone_goes_from_landing_to_ranked_explained_clinics(
     assert len(names) >= 3 and "Institute for Human Reproduction (IHR)" in names[0]  # the nearest to 60611
     expect(you.page.locator(".clinic-card").first).to_contain_text(words["confirmed"])
     expect(you.page.locator(".clinic-card .rank-why").first).to_contain_text(words["why"])
-    expect(you.page.locator(".distance-view svg")).to_be_visible()
+    expect(you.page.locator(".results-map svg")).to_be_visible()
     # Nothing is wider than the phone: no sideways scrolling.
     assert you.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert len(you.checked) == (6 if language == "es" else 5)  # every page passed axe

@@ -33,7 +33,7 @@ def test_three_steps_lead_to_ranked_explained_results(patient: FlaskClient) -> N
     assert 'Offers this treatment <span class="source">(CDC NASS 2022' in html  # CDC reporters perform IVF
     assert "Typical cost about $21,600" in html and "Carrot Fertility" in html
     assert "Typical cost is above your budget" in html
-    assert 'class="cost-chart"' in html and 'class="distance-view"' in html
+    assert 'class="cost-chart"' in html and 'class="results-map"' in html
     assert "as of Dec 31, 2022" in html  # every fact with its date
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,9 @@ from clinicfinder.core.domain import ClinicStatus, Treatment
 from clinicfinder.core.geo import GeocodeError, Place
 from clinicfinder.core.i18n import text_for
 from clinicfinder.core.insurance import laws_for_places
+from clinicfinder.core.map import MapDrawing, draw_map
+from clinicfinder.core.map import Place as MapPlace
+from clinicfinder.core.matching.engine import RankedClinic
 from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
 from clinicfinder.core.place_defaults import report_paper
@@ -258,6 +262,7 @@ def results() -> str | BaseResponse:
         pages=max(1, -(-outcome.total // journey.PAGE_SIZE)),
         order_form=order_form,
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in outcome.results),
+        results_map=_results_map(answers["place"], query.radius_km, outcome.results),
         male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
         answers=answers,
         place=place_label(answers["place"]),
@@ -275,6 +280,12 @@ def results() -> str | BaseResponse:
             paper=report_paper(answers.get("paper"), answers["place"].get("country"), current_language())
         ),
     )
+
+
+def _results_map(place: dict[str, Any], radius_km: float | None, results: Sequence[RankedClinic]) -> MapDrawing:
+    """The page's clinics pinned in their order, framed on the search."""
+    pins = [MapPlace(r.rank, r.clinic.name, r.clinic.latitude, r.clinic.longitude, key=r.clinic.id) for r in results]
+    return draw_map(place["latitude"], place["longitude"], radius_km, pins)
 
 
 def _report_email_form() -> ReportEmailForm:

@@ -1,0 +1,88 @@
+"""Where each pin's numbered label goes, so that no two labels overlap.
+
+A label sits on its pin when there is room; otherwise it moves outward on a spiral of candidate
+spots until it touches neither another label nor another pin, and a leader line joins it to its
+pin. Pins are placed in the list's order (the patient's chosen order), so clinic 1 moves least.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+Point = tuple[float, float]
+
+
+def place_labels(
+    pins: Sequence[Point],
+    radius: float,
+    width: float,
+    height: float,
+    *,
+    pin_radius: float = 3.0,
+    keep_clear: Sequence[Point] = (),
+    keep_clear_radius: float = 8.0,
+) -> list[Point]:
+    """The centre of each pin's round label (of `radius`), inside the width × height view.
+
+    Two labels are at least 2 × radius apart; a moved label keeps clear of every other pin too,
+    and no label hides a `keep_clear` mark (the patient's own place).
+    """
+    placed: list[Point] = []
+    clearance = (2 * radius + 1.0) ** 2  # squared distances: no square roots in the loop
+    pin_clearance = (radius + pin_radius + 1.0) ** 2
+    mark_clearance = (radius + keep_clear_radius) ** 2
+    for index, pin in enumerate(pins):
+        others = [*pins[:index], *pins[index + 1 :]]
+        for spot in _candidates(pin, radius, width, height):
+            x, y = spot
+            if (
+                all((x - lx) ** 2 + (y - ly) ** 2 >= clearance for lx, ly in placed)
+                and all((x - mx) ** 2 + (y - my) ** 2 >= mark_clearance for mx, my in keep_clear)
+                and (spot == pin or all((x - px) ** 2 + (y - py) ** 2 >= pin_clearance for px, py in others))
+            ):
+                placed.append(spot)
+                break
+        else:  # the view is full: a spot clear of every label, ignoring pins, always exists first
+            placed.append(_first_clear(pin, placed, math.sqrt(clearance), radius, width, height))
+    return placed
+
+
+def _inside(spot: Point, radius: float, width: float, height: float) -> bool:
+    return radius <= spot[0] <= width - radius and radius <= spot[1] <= height - radius
+
+
+def _clamped(pin: Point, radius: float, width: float, height: float) -> Point:
+    return min(max(pin[0], radius), width - radius), min(max(pin[1], radius), height - radius)
+
+
+def _candidates(pin: Point, radius: float, width: float, height: float) -> Iterator[Point]:
+    """The pin's own spot (kept inside the view), then rings of spots further and further out."""
+    start = _clamped(pin, radius, width, height)
+    yield start
+    step = 2 * radius + 2.0
+    reach = math.hypot(width, height)
+    distance = step
+    while distance < reach:
+        # Spots about one label apart round each ring, starting to the upper right.
+        count = max(8, int(2 * math.pi * distance / step))
+        for turn in range(count):
+            angle = math.radians(45) + 2 * math.pi * turn / count
+            spot = (round(start[0] + math.cos(angle) * distance, 1), round(start[1] - math.sin(angle) * distance, 1))
+            if _inside(spot, radius, width, height):
+                yield spot
+        distance += step / 2
+
+
+def _first_clear(
+    pin: Point, placed: Sequence[Point], clearance: float, radius: float, width: float, height: float
+) -> Point:
+    grid = clearance / 2
+    columns, rows = int(width // grid), int(height // grid)
+    spots = [(radius + c * grid, radius + r * grid) for r in range(rows) for c in range(columns)]
+    spots = [spot for spot in spots if _inside(spot, radius, width, height)]
+    spots.sort(key=lambda spot: math.dist(spot, pin))
+    for spot in spots:
+        if all(math.dist(spot, label) >= clearance for label in placed):
+            return spot
+    raise ValueError(f"no room for {len(placed) + 1} labels of radius {radius} in {width} × {height}")
