@@ -25,11 +25,12 @@ def place_labels(
 ) -> list[Point]:
     """The centre of each pin's round label (of `radius`), inside the width × height view.
 
-    Two labels are at least 2 × radius apart; a moved label keeps clear of every other pin too,
-    and no label hides a `keep_clear` mark (the patient's own place).
+    Two labels are at least 2 × radius + 2 apart (their outlines never touch); a moved label keeps
+    clear of every other pin too, and no label hides a `keep_clear` mark (the patient's own place).
     """
     placed: list[Point] = []
-    clearance = (2 * radius + 1.0) ** 2  # squared distances: no square roots in the loop
+    # Squared distances (no square roots in the loop); 2 units more than touching covers the white outline.
+    clearance = (2 * radius + 2.0) ** 2
     pin_clearance = (radius + pin_radius + 1.0) ** 2
     mark_clearance = (radius + keep_clear_radius) ** 2
     for index, pin in enumerate(pins):
