@@ -107,14 +107,34 @@ def simplify(ring: Ring, tolerance: float) -> Ring:
 
 
 def path_data(rings: Iterable[Ring]) -> str:
-    """SVG path data, one closed sub-path per ring, to a tenth of a unit."""
+    """SVG path data, one closed sub-path per ring, to a tenth of a unit.
+
+    Relative moves ("l" and small deltas) keep the national map's path about a third shorter;
+    the deltas are taken between positions already rounded, so no error builds up along a ring.
+    """
     parts = []
     for ring in rings:
-        if len(ring) < 3:
+        tenths = [(round(x * 10), round(y * 10)) for x, y in ring]
+        tenths = [point for i, point in enumerate(tenths) if i == 0 or point != tenths[i - 1]]
+        if len(tenths) < 3:
             continue
-        head, *rest = ring
-        parts.append(f"M{head[0]:.1f} {head[1]:.1f}" + "".join(f"L{x:.1f} {y:.1f}" for x, y in rest) + "Z")
+        (x0, y0), *rest = tenths
+        moves = [f"M{_tenths(x0)} {_tenths(y0)}l"]
+        previous = (x0, y0)
+        for x, y in rest:
+            dx, dy = _tenths(x - previous[0]), _tenths(y - previous[1])
+            moves.append(f"{dx}{'' if dy.startswith('-') else ' '}{dy} ")
+            previous = (x, y)
+        parts.append("".join(moves).rstrip() + "Z")
     return "".join(parts)
+
+
+def _tenths(value: int) -> str:
+    """An integer number of tenths as the shortest decimal: 12 → "1.2", -3 → "-.3", 40 → "4"."""
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    whole, tenth = divmod(value, 10)
+    text = (str(whole) if whole else "") + (f".{tenth}" if tenth else "")
+    return sign + (text or "0")
 
 
 def projected_rings(

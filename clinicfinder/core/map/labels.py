@@ -7,6 +7,7 @@ pin. Pins are placed in the list's order (the patient's chosen order), so clinic
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 
@@ -61,18 +62,29 @@ def _candidates(pin: Point, radius: float, width: float, height: float) -> Itera
     """The pin's own spot (kept inside the view), then rings of spots further and further out."""
     start = _clamped(pin, radius, width, height)
     yield start
+    low_x, low_y, high_x, high_y = radius, radius, width - radius, height - radius
+    sx, sy = start
+    for dx, dy in _spiral(radius, math.hypot(width, height)):
+        x, y = round(sx + dx, 1), round(sy + dy, 1)
+        if low_x <= x <= high_x and low_y <= y <= high_y:
+            yield x, y
+
+
+@functools.lru_cache(maxsize=8)
+def _spiral(radius: float, reach: float) -> tuple[Point, ...]:
+    """Offsets in rings half a label apart, spots about one label apart round each ring, starting
+    to the upper right: the same for every pin of every map of a size, so computed once.
+    """
     step = 2 * radius + 2.0
-    reach = math.hypot(width, height)
+    offsets = []
     distance = step
     while distance < reach:
-        # Spots about one label apart round each ring, starting to the upper right.
         count = max(8, int(2 * math.pi * distance / step))
         for turn in range(count):
             angle = math.radians(45) + 2 * math.pi * turn / count
-            spot = (round(start[0] + math.cos(angle) * distance, 1), round(start[1] - math.sin(angle) * distance, 1))
-            if _inside(spot, radius, width, height):
-                yield spot
+            offsets.append((math.cos(angle) * distance, -math.sin(angle) * distance))
         distance += step / 2
+    return tuple(offsets)
 
 
 def _first_clear(

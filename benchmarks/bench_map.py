@@ -1,0 +1,128 @@
+"""What the map adds to a results page: the same page rendered with and without it, in the same run.
+
+    python -m benchmarks.bench_map [--requests 300] [--runs 2] [--write]
+
+A throw-away instance is seeded with the real clinics.csv. For each search (Houston 25 mi,
+New York 10 mi, Houston "anywhere") a patient's answers are stored once, then GET /find/results
+is timed `--requests` times through Flask's test client — once as it ships, once with the map
+left out (the view's map step replaced by nothing; the template then skips the figure). The
+difference of the medians is the map's cost: drawing the pins and labels per request, writing
+the SVG, and a cached base layer per framing (the first request of a framing builds it: that one
+is reported separately). Two runs; medians and the per-run difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from unittest import mock
+
+from benchmarks.results import write_section
+
+SEARCHES = (
+    ("Houston, 25 mi", "77030", "25"),
+    ("New York, 10 mi", "10016", "10"),
+    ("Houston, anywhere", "77030", "anywhere"),
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+
+    instance = Path(tempfile.mkdtemp(prefix="bench-map-"))
+    os.environ.update({"APP_ENV": "testing", "INSTANCE_DIR": str(instance)})
+    import flask_migrate
+
+    from clinicfinder.app import create_app
+    from clinicfinder.core.map import drawing
+    from clinicfinder.web.patient import views
+    from tests.support.journey import answer_all, post
+
+    app = create_app({"APP_ENV": "testing", "INSTANCE_DIR": str(instance)})
+    with app.app_context():
+        flask_migrate.upgrade()
+    assert app.test_cli_runner().invoke(args=["clinics", "seed"]).exit_code == 0
+
+    def timed(client: object, count: int) -> list[float]:
+        samples = []
+        for _ in range(count):
+            start = time.perf_counter()
+            response = client.get("/find/results")  # type: ignore[attr-defined]
+            samples.append(time.perf_counter() - start)
+            assert response.status_code == 200
+        return samples
+
+    rows = []
+    try:
+        for label, location, radius in SEARCHES:
+            client = app.test_client()
+            where = {"location": location, "radius": radius, "unit": "mi"}
+            assert post(client, "/find/where", where).status_code == 302
+            answer_all(client, location=None)
+            drawing._radius_base.cache_clear()
+            drawing._national_base.cache_clear()
+            start = time.perf_counter()
+            page = client.get("/find/results").get_data(as_text=True)
+            first = time.perf_counter() - start
+            assert 'class="results-map"' in page
+            with mock.patch.object(views, "_results_map", return_value=None):
+                assert 'class="results-map"' not in client.get("/find/results").get_data(as_text=True)
+            per_run = []
+            for _ in range(args.runs):
+                with_map = statistics.median(timed(client, args.requests))
+                with mock.patch.object(views, "_results_map", return_value=None):
+                    without = statistics.median(timed(client, args.requests))
+                per_run.append((with_map, without))
+            cost = statistics.median(w - wo for w, wo in per_run)
+            size = len(page.encode()) - len(_without_figure(page).encode())
+            rows.append((label, per_run, cost, first, size))
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
+
+    lines = [
+        "| search | run | page with map (median) | without map | map adds |",
+        "|---|---|---|---|---|",
+    ]
+    for label, per_run, _, _, _ in rows:
+        for number, (with_map, without) in enumerate(per_run, start=1):
+            lines.append(
+                f"| {label} | {number} | {with_map * 1000:.2f} ms | {without * 1000:.2f} ms "
+                f"| {(with_map - without) * 1000:+.2f} ms |"
+            )
+    lines += ["", "| search | map adds (median of runs) | first request of a framing (builds its base) | map markup |"]
+    lines += ["|---|---|---|---|"]
+    for label, _, cost, first, size in rows:
+        lines.append(f"| {label} | {cost * 1000:+.2f} ms | {first * 1000:.1f} ms (whole page) | {size / 1024:.1f} KB |")
+    lines += ["", f"Load during the run: `{_uptime()}`. Target: the map adds ≤ 3 ms a results page."]
+    body = "\n".join(lines)
+    print(body)
+    if args.write:
+        write_section(
+            "Results map: cost per results page",
+            f"python -m benchmarks.bench_map --requests {args.requests} --runs {args.runs} --write",
+            body,
+        )
+    return 0
+
+
+def _without_figure(page: str) -> str:
+    start = page.find('<figure class="results-map"')
+    end = page.find("</figure>", start)
+    return page if start < 0 else page[:start] + page[end + len("</figure>") :]
+
+
+def _uptime() -> str:
+    return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
