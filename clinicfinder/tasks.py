@@ -11,8 +11,9 @@ from collections.abc import Callable
 from flask import Flask
 from huey import crontab
 
-from clinicfinder.extensions import queue
-from clinicfinder.services import delivery, journey, report_retention
+from clinicfinder.db.models import utcnow
+from clinicfinder.extensions import db, queue
+from clinicfinder.services import delivery, journey, login_throttle, report_retention
 
 SEND_CONFIRMATION = "send_confirmation"
 DELIVER_REPORT = "deliver_report"
@@ -34,6 +35,7 @@ def register_tasks(app: Flask) -> None:
     queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))
     # Patients' answers live an idle hour at most (see services/journey.py).
     queue.periodic("purge_expired_answers", crontab(minute="*/10"), in_app(purge_expired_answers))
+    queue.periodic("purge_login_throttles", crontab(minute="17"), in_app(purge_login_throttles))
 
 
 def sweep_and_purge_reports() -> None:
@@ -43,3 +45,7 @@ def sweep_and_purge_reports() -> None:
 
 def purge_expired_answers() -> None:
     journey.purge_expired()
+
+
+def purge_login_throttles() -> None:
+    login_throttle.purge(db.session, utcnow())

@@ -19,7 +19,7 @@ from clinicfinder.extensions import db
 from clinicfinder.web.auth import sessions
 from tests.support.admin import OWNED, PASSWORD, Admins, csrf_token, logged_in, login, text
 
-GENERIC = "Email or password is wrong, or the account is locked"
+GENERIC = "Email or password is wrong"
 
 
 def user(app: Flask, email: str):
@@ -73,22 +73,6 @@ def test_a_disabled_account_gets_the_generic_error_even_with_the_right_password(
     site.post(f"/admin/users/{other_id}/active", data={"csrf_token": csrf_token(site, "/admin/users"), "active": "0"})
     response = login(app.test_client(), admins.other)
     assert response.status_code == 200 and GENERIC in text(response)
-
-
-def test_five_wrong_passwords_lock_the_account_for_a_while_even_against_the_right_one(
-    admins_app: tuple[Flask, Admins],
-) -> None:
-    app, admins = admins_app
-    client = app.test_client()
-    for _ in range(5):
-        assert GENERIC in text(login(client, admins.owner, "not the password at all"))
-    assert GENERIC in text(login(client, admins.owner))  # locked: the right password doesn't help
-    with app.app_context():
-        locked = db.session.scalar(db.select(User).where(User.email == admins.owner))
-        assert locked is not None and locked.locked_until is not None
-        locked.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
-        db.session.commit()
-    assert login(client, admins.owner).status_code == 302
 
 
 def test_the_login_form_is_rate_limited_per_address(admins_app: tuple[Flask, Admins]) -> None:
