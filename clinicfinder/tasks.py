@@ -13,7 +13,7 @@ from huey import crontab
 
 from clinicfinder.db.models import utcnow
 from clinicfinder.extensions import db, queue
-from clinicfinder.services import delivery, journey, login_throttle, report_retention
+from clinicfinder.services import account_emails, delivery, journey, login_throttle, report_retention
 
 SEND_CONFIRMATION = "send_confirmation"
 DELIVER_REPORT = "deliver_report"
@@ -30,6 +30,8 @@ def register_tasks(app: Flask) -> None:
 
     queue.task(SEND_CONFIRMATION, in_app(delivery.send_confirmation))
     queue.task(DELIVER_REPORT, in_app(delivery.deliver_report))
+    queue.task(account_emails.SEND_PASSWORD_RESET, in_app(account_emails.send_password_reset))
+    queue.task(account_emails.SEND_INVITATION, in_app(account_emails.send_invitation))
     queue.periodic("worker_heartbeat", crontab(minute="*"), queue.beat)
     # Hand out again what a dead worker or a lost message left, and delete what has expired.
     queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))

@@ -181,8 +181,8 @@ def set_password_with_token(session: AnySession, token: str, password: str, now:
     return user
 
 
-def invite(session: AnySession, actor: User, email: str, role: Role, clinic_ids: Iterable[str], now: datetime) -> str:
-    """Create (or re-invite) an admin without a password; returns the token for the emailed link."""
+def invite(session: AnySession, actor: User, email: str, role: Role, clinic_ids: Iterable[str]) -> User:
+    """Create (or re-invite) an admin without a password; the worker then mails the link (account_emails)."""
     clinic_ids = list(clinic_ids)
     if role is Role.CLINIC_ADMIN and not clinic_ids:
         raise AccountError("Choose at least one clinic for a clinic admin.", field="clinics")
@@ -195,7 +195,8 @@ def invite(session: AnySession, actor: User, email: str, role: Role, clinic_ids:
         user.role = role
         user.clinics = _clinics(session, clinic_ids if role is Role.CLINIC_ADMIN else ())
     session.add(_audit(actor, actor.email, "user.invite", user.email, detail=f"{role.value} {' '.join(clinic_ids)}"))
-    return issue_token(session, user, TokenPurpose.INVITATION, now)
+    session.commit()
+    return user
 
 
 def request_reset(session: AnySession, email: str, now: datetime) -> tuple[User, str] | None:

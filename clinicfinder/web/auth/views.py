@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from clinicfinder.db.models import TokenPurpose, utcnow
+from clinicfinder.db.models import utcnow
 from clinicfinder.extensions import db, limiter
 from clinicfinder.services import account_emails as emails
 from clinicfinder.services import accounts
@@ -95,11 +95,8 @@ def set_password() -> ResponseReturnValue:
 def request_reset() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        issued = accounts.request_reset(db.session, form.email.data, utcnow())
-        if issued is not None:
-            user, token = issued
-            emails.send_link_after_responding(user.email, TokenPurpose.PASSWORD_RESET, token, hours_valid=1)
-        # The same answer, as fast, whether or not the account exists.
+        # Whether the account exists is decided in the worker: the answer here is the same, as fast.
+        emails.queue_password_reset(form.email.data)
         flash("If that address has an account, we have sent it a link to choose a new password.", "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
