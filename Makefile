@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-scaled faults load-test lint typecheck install install-dev system-deps translations extract-messages clean
+.PHONY: run test test-scaled faults api-fuzz load-test lint typecheck install install-dev system-deps translations extract-messages clean
 
 run: $(VENV)/.installed $(CATALOGUES)
 	scripts/run.sh
@@ -22,6 +22,11 @@ test-scaled: $(VENV)/.installed-dev $(CATALOGUES) system-deps
 faults: $(VENV)/.installed-dev $(CATALOGUES) system-deps
 	CLINICFINDER_FAULTS=1 $(BIN)/pytest -m faults -p no:cacheprovider tests/worker/test_faults.py
 	CLINICFINDER_FAULTS=1 scripts/with-services.sh $(BIN)/pytest -m faults -p no:cacheprovider tests/worker/test_faults.py
+
+# A bounded schemathesis run (--checks all) of the JSON API against its OpenAPI document, on a seeded
+# throw-away instance; fails on any finding. EXAMPLES=N sets the cases per operation (default 60).
+api-fuzz: $(VENV)/.installed-dev
+	VENV=$(VENV) scripts/api-fuzz.sh
 
 # 50 simulated patients for 60 s against gunicorn + workers on PostgreSQL + Redis; writes benchmarks/RESULTS.md.
 load-test: $(VENV)/.installed-dev $(CATALOGUES) system-deps

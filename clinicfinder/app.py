@@ -93,16 +93,18 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    def render_error(error: HTTPException) -> tuple[str | Response, int]:
+    def render_error(error: HTTPException) -> tuple[str | Response, int, dict[str, str]]:
         code = error.code or 500
+        # The exception's own headers, e.g. the `Allow` a 405 must carry (RFC 9110 §15.5.6); the body is ours.
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
         if request.path.startswith("/api/"):
-            return jsonify(error={"parameter": None, "message": error.description or error.name}), code
-        return render_template("errors/error.html", code=code, title=error.name), code
+            return jsonify(error={"parameter": None, "message": error.description or error.name}), code, headers
+        return render_template("errors/error.html", code=code, title=error.name), code, headers
 
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, render_error)
 
-    def expired_form(error: CSRFError) -> WerkzeugResponse | tuple[str | Response, int]:
+    def expired_form(error: CSRFError) -> WerkzeugResponse | tuple[str | Response, int, dict[str, str]]:
         # A form left open too long, or a lost session: send the patient back to the page, not a bare 400.
         if request.method != "POST":
             return render_error(error)
@@ -130,8 +132,8 @@ def register_errorhandlers(app: Flask) -> None:
         with contextlib.suppress(DBAPIError):  # rolling back a dead connection can fail too
             db.session.rollback()
         app.logger.warning("database unreachable: %s", type(error.orig).__name__)
-        body, code = render_error(ServiceUnavailable())
-        return body, code, {"Retry-After": "30", "Cache-Control": "no-store"}
+        body, code, headers = render_error(ServiceUnavailable())
+        return body, code, {**headers, "Retry-After": "30", "Cache-Control": "no-store"}
 
     for unreachable in (OperationalError, InterfaceError):
         app.register_error_handler(unreachable, database_unavailable)
@@ -175,13 +177,20 @@ def register_security_headers(app: Flask) -> None:
 
 
 class _WithoutQueryStrings(logging.Filter):
-    """Access logs keep the path, never the query string: it can hold a patient's answers."""
+    """Access logs keep the path, never the query string: it can hold a patient's answers.
 
-    _QUERY = re.compile(r"\?[^ \"]*")
+    Werkzeug logs the request line percent-decoded, so a query string can hold any character,
+    quotes and spaces included; and a malformed line is logged raw inside an error message.
+    Everything from the first `?` to the last " HTTP/" (or to the end) is cut, on the whole
+    formatted line, so no character can end the redaction early.
+    """
+
+    _QUERY = re.compile(r"\?.*(?= HTTP/\d)|\?.*", re.S)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(self._QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in record.args)
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = self._QUERY.sub("?…", message), ()
         return True
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from flask import Flask
 from huey import crontab
 
-from clinicfinder.extensions import queue
-from clinicfinder.services import delivery, journey, report_retention
+from clinicfinder.db.models import utcnow
+from clinicfinder.extensions import db, queue
+from clinicfinder.services import account_emails, delivery, journey, login_throttle, report_retention
 
 SEND_CONFIRMATION = "send_confirmation"
 DELIVER_REPORT = "deliver_report"
@@ -29,11 +30,14 @@ def register_tasks(app: Flask) -> None:
 
     queue.task(SEND_CONFIRMATION, in_app(delivery.send_confirmation))
     queue.task(DELIVER_REPORT, in_app(delivery.deliver_report))
+    queue.task(account_emails.SEND_PASSWORD_RESET, in_app(account_emails.send_password_reset))
+    queue.task(account_emails.SEND_INVITATION, in_app(account_emails.send_invitation))
     queue.periodic("worker_heartbeat", crontab(minute="*"), queue.beat)
     # Hand out again what a dead worker or a lost message left, and delete what has expired.
     queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))
     # Patients' answers live an idle hour at most (see services/journey.py).
     queue.periodic("purge_expired_answers", crontab(minute="*/10"), in_app(purge_expired_answers))
+    queue.periodic("purge_login_throttles", crontab(minute="17"), in_app(purge_login_throttles))
 
 
 def sweep_and_purge_reports() -> None:
@@ -43,3 +47,7 @@ def sweep_and_purge_reports() -> None:
 
 def purge_expired_answers() -> None:
     journey.purge_expired()
+
+
+def purge_login_throttles() -> None:
+    login_throttle.purge(db.session, utcnow())

@@ -254,9 +254,6 @@ class User(Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Login throttling per account: after a run of failures the account waits, whatever the IP.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Hash of the nonce in the current login's cookie: a cookie-held session can then be ended server-side.
     session_nonce_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
@@ -272,6 +269,24 @@ class User(Model):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class LoginThrottle(Model):
+    """Failed logins counted per (account, source address) and per account; see services/login_throttle.py.
+
+    Kept in the database so every web worker and host sees the same counts. `key` is a hash:
+    the table holds neither the addresses nor the emails that were tried.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the audit log was last told about this account's failures, so it is told once per run.
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TokenPurpose(enum.StrEnum):

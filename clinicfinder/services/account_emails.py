@@ -1,33 +1,42 @@
-"""The emails with single-use links for admins: an invitation and a password reset."""
+"""The emails with single-use links for admins, an invitation and a password reset, made by the worker.
+
+The web request only queues the job and answers, so the answer takes the same time and reads the
+same whether or not the address has an account: the lookup, the token and the SMTP conversation
+(tens to hundreds of milliseconds) all happen in the worker. The outside test measured 7.0 ms
+against 3.2 ms when they happened on the request.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 
 from flask import current_app
 from flask_mail import Message
 
-from clinicfinder.db.models import TokenPurpose
+from clinicfinder.db.models import TokenPurpose, User, utcnow
 from clinicfinder.email import compose, external_url
-from clinicfinder.extensions import mail
+from clinicfinder.extensions import db, mail, queue
+from clinicfinder.services import accounts
 
 log = logging.getLogger(__name__)
+
+# The job names tasks.py registers; services enqueue by name because they may not import tasks.
+SEND_PASSWORD_RESET = "send_password_reset"  # noqa: S105 - a job name, not a password
+SEND_INVITATION = "send_invitation"
 
 TEMPLATES = {TokenPurpose.INVITATION: "admin_invitation", TokenPurpose.PASSWORD_RESET: "admin_password_reset"}
 # The admin pages are in English; their emails follow them.
 ADMIN_LANGUAGE = "en"
 
 
-def link_message(email: str, purpose: TokenPurpose, token: str, hours_valid: int) -> Message:
+def hours_valid(purpose: TokenPurpose) -> int:
+    return int(accounts.TOKEN_LIFETIMES[purpose].total_seconds() // 3600)
+
+
+def link_message(email: str, purpose: TokenPurpose, token: str) -> Message:
     link = external_url("auth.set_password", token=token)
-    return compose(TEMPLATES[purpose], email, ADMIN_LANGUAGE, link=link, hours=hours_valid)
-
-
-def send_link(email: str, purpose: TokenPurpose, token: str, hours_valid: int) -> bool:
-    """Send now, on the request; False if the mail server refused (logged without the link)."""
-    return _send(link_message(email, purpose, token, hours_valid), purpose)
+    return compose(TEMPLATES[purpose], email, ADMIN_LANGUAGE, link=link, hours=hours_valid(purpose))
 
 
 def _send(message: Message, purpose: TokenPurpose) -> bool:
@@ -41,18 +50,43 @@ def _send(message: Message, purpose: TokenPurpose) -> bool:
     return True
 
 
-def send_link_after_responding(email: str, purpose: TokenPurpose, token: str, hours_valid: int) -> None:
-    """Send on a background thread, so the page answers as fast for an unknown address as for a real one.
+def _enqueue(task: str, argument: str) -> bool:
+    try:
+        queue.enqueue(task, argument)
+    except Exception:  # the queue's storage is down (Redis restarting): say so in the log, never a 500
+        log.warning("could not queue the %s job", task, exc_info=True)
+        return False
+    return True
 
-    Timing would otherwise tell an attacker which addresses have accounts (the SMTP conversation
-    takes tens to hundreds of milliseconds). A lost reset email costs the admin one more request.
+
+def queue_password_reset(email: str) -> None:
+    """Queue a reset for whatever address was typed; the worker decides whether anyone gets mail.
+
+    This job carries the typed address rather than an id: looking the account up on the request
+    is exactly what would tell an attacker that it exists. It is an admin's login address, never
+    patient data, and the job is deleted from the queue once it has run.
     """
-    # The thread outlives the request, so it needs the app itself, not the proxy.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Werkzeug's proxy API is untyped
-    message = link_message(email, purpose, token, hours_valid)
+    # A queue outage fails alike for every address, so the answer stays the same; the admin asks again.
+    _enqueue(SEND_PASSWORD_RESET, accounts.normalise_email(email))
 
-    def send() -> None:
-        with app.app_context():
-            _send(message, purpose)
 
-    threading.Thread(target=send, name="account-email", daemon=True).start()
+def send_password_reset(email: str) -> None:
+    """The worker's half: a token and a mail for an active account with a password, nothing otherwise."""
+    issued = accounts.request_reset(db.session, email, utcnow())
+    if issued is not None:
+        user, token = issued
+        _send(link_message(user.email, TokenPurpose.PASSWORD_RESET, token), TokenPurpose.PASSWORD_RESET)
+
+
+def queue_invitation(user: User) -> bool:
+    """False when the queue is unreachable: the account exists, and inviting again sends the link."""
+    return _enqueue(SEND_INVITATION, str(user.id))
+
+
+def send_invitation(user_id: str) -> None:
+    """The worker's half of an invitation: a fresh token (earlier links stop working) and its mail."""
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.password_hash is not None:
+        return  # removed, disabled or already set up since the invitation was queued
+    token = accounts.issue_token(db.session, user, TokenPurpose.INVITATION, utcnow())
+    _send(link_message(user.email, TokenPurpose.INVITATION, token), TokenPurpose.INVITATION)

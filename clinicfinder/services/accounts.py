@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -16,12 +17,9 @@ from sqlalchemy import func, select, update
 from clinicfinder.core.domain import Role
 from clinicfinder.db.directory import AnySession
 from clinicfinder.db.models import AuditEntry, Clinic, TokenPurpose, User, UserToken
+from clinicfinder.services import login_throttle
 from clinicfinder.services.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 
-# OWASP's authentication guidance: a short lock after a run of failures slows guessing
-# without letting an attacker lock an admin out for long.
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 TOKEN_LIFETIMES = {
     TokenPurpose.INVITATION: timedelta(days=3),
     TokenPurpose.PASSWORD_RESET: timedelta(hours=1),
@@ -64,7 +62,7 @@ def create_user(
         raise AccountError(f"{normalise_email(email)} already has an account.")
     if password is not None and (problem := check_password_rules(password)):
         raise AccountError(problem, field="password")
-    user = User(email=normalise_email(email), role=role, active=True, failed_logins=0)
+    user = User(email=normalise_email(email), role=role, active=True)
     user.password_hash = hash_password(password) if password is not None else None
     user.clinics = _clinics(session, clinic_ids)
     session.add(user)
@@ -81,36 +79,37 @@ def _clinics(session: AnySession, clinic_ids: Iterable[str]) -> list[Clinic]:
     return clinics
 
 
-def authenticate(session: AnySession, email: str, password: str, now: datetime) -> User | None:
-    """The user if the password is right and the account may log in; None otherwise, whatever the reason.
+@dataclass(frozen=True)
+class LoginOutcome:
+    """The user who logged in, or None; `wait_seconds` when this address must wait before trying again."""
 
-    The caller shows one generic message for every None, so the answer never tells an
-    attacker which emails exist, which accounts are locked or disabled.
+    user: User | None = None
+    wait_seconds: int = 0
+
+
+def authenticate(session: AnySession, email: str, password: str, address: str, now: datetime) -> LoginOutcome:
+    """Check a password tried from `address`, throttled per (account, address) by login_throttle.
+
+    The caller shows one generic message for every failure, so the answer never tells an
+    attacker which emails exist or which accounts are disabled: an unknown email costs the
+    same hash and is throttled the same way as a real one.
     """
+    email = normalise_email(email)
+    verdict = login_throttle.check(session, email, address, now)
+    if not verdict.allowed:
+        return LoginOutcome(wait_seconds=verdict.wait_seconds)
     user = find_user(session, email)
-    if user is None:
-        verify_password(None, password)  # same work as for a real account
-        return None
-    if user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
-        return None
-    if not verify_password(user.password_hash, password) or not user.active:
-        # Counted in the database, not in Python: parallel guesses can't lose increments.
-        session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-        session.execute(
-            update(User)
-            .where(User.id == user.id, User.failed_logins >= MAX_FAILURES)
-            .values(locked_until=now + timedelta(minutes=LOCK_MINUTES), failed_logins=0)
-        )
-        session.commit()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+    if user is None or not verify_password(user.password_hash, password) or not user.active:
+        if user is None:
+            verify_password(None, password)  # the same work as for a real account
+        login_throttle.record_failure(session, email, address, now, account_exists=user is not None)
+        return LoginOutcome()
+    login_throttle.record_success(session, email, address)
     user.last_login_at = now
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.commit()
-    return user
+    return LoginOutcome(user=user)
 
 
 def start_session(session: AnySession, user: User) -> str:
@@ -161,7 +160,7 @@ def valid_token(session: AnySession, token: str, now: datetime) -> UserToken | N
 
 
 def set_password_with_token(session: AnySession, token: str, password: str, now: datetime) -> User | None:
-    """Use the link once: set the password, clear any lock, end every existing login."""
+    """Use the link once: set the password and end every existing login."""
     row = valid_token(session, token, now)
     if row is None:
         return None
@@ -176,16 +175,14 @@ def set_password_with_token(session: AnySession, token: str, password: str, now:
         return None
     user = row.user
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     user.session_nonce_hash = None
     session.add(_audit(None, user.email, f"user.{row.purpose.value}_used", user.email))
     session.commit()
     return user
 
 
-def invite(session: AnySession, actor: User, email: str, role: Role, clinic_ids: Iterable[str], now: datetime) -> str:
-    """Create (or re-invite) an admin without a password; returns the token for the emailed link."""
+def invite(session: AnySession, actor: User, email: str, role: Role, clinic_ids: Iterable[str]) -> User:
+    """Create (or re-invite) an admin without a password; the worker then mails the link (account_emails)."""
     clinic_ids = list(clinic_ids)
     if role is Role.CLINIC_ADMIN and not clinic_ids:
         raise AccountError("Choose at least one clinic for a clinic admin.", field="clinics")
@@ -198,7 +195,8 @@ def invite(session: AnySession, actor: User, email: str, role: Role, clinic_ids:
         user.role = role
         user.clinics = _clinics(session, clinic_ids if role is Role.CLINIC_ADMIN else ())
     session.add(_audit(actor, actor.email, "user.invite", user.email, detail=f"{role.value} {' '.join(clinic_ids)}"))
-    return issue_token(session, user, TokenPurpose.INVITATION, now)
+    session.commit()
+    return user
 
 
 def request_reset(session: AnySession, email: str, now: datetime) -> tuple[User, str] | None:

@@ -186,7 +186,9 @@ def snapshot(clinic: Clinic) -> dict[str, str]:
 
 
 def dump_snapshot(values: dict[str, str]) -> str:
-    return json.dumps(values, sort_keys=True, ensure_ascii=False)
+    # ASCII only: JSON then escapes every control character (DEL and C1 too), so the hidden
+    # field the editor sends back never carries one, even for a listing that does.
+    return json.dumps(values, sort_keys=True, ensure_ascii=True)
 
 
 MAX_SNAPSHOT_CHARS = 100_000  # far more than a listing; a bigger one was not made by our page

@@ -120,6 +120,23 @@ def test_a_file_with_errors_lists_them_by_line_and_column_and_cannot_be_imported
         assert db.session.get(Clinic, "us-cdc-1").country == "US"  # type: ignore[union-attr]
 
 
+def test_an_upload_with_nul_and_del_characters_is_refused_naming_line_and_column(
+    admins_app: tuple[Flask, Admins],
+) -> None:
+    app, admins = admins_app
+    site = logged_in(app, admins.site)
+    rows = export(site)
+    rows[0]["name"] += "\x7f"
+    rows[1]["website"] = "https://clinic.example/\x00"
+    _, page = upload(site, to_csv(rows))
+    assert "The file can't be imported: 2 problem(s)" in page
+    assert "Line 2, column name: character" in page and "(U+007F)" in page
+    assert "Line 3, column website: character 24 is an invisible control character (U+0000)" in page
+    assert "Import these changes" not in page
+    with app.app_context():
+        assert "\x7f" not in (db.session.get(Clinic, "us-cdc-1").name)  # type: ignore[union-attr]
+
+
 def test_a_commit_that_fails_half_way_leaves_the_directory_as_it_was(
     admins_app: tuple[Flask, Admins], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -137,6 +137,9 @@ def test_accreditations_are_the_clinics_to_claim_only_where_cdc_reports_none(adm
         ("tese_price", "Infinity", "Enter a price of 0 or more"),
         ("phone", "+1 555\x00 0100", "Remove the invisible control characters from this field."),
         ("description", "We\x07 help", "Remove the invisible control characters from this field."),
+        ("description", "We help\x7f", "Remove the invisible control characters from this field."),
+        ("website", "https://clinic.example/\x85", "Remove the invisible control characters from this field."),
+        ("phone", "+1 555\n0100", "Remove the invisible control characters from this field."),
     ],
 )
 def test_a_bad_value_is_refused_with_the_error_next_to_its_field(
@@ -168,6 +171,34 @@ def test_a_tampered_hidden_field_is_refused_as_a_stale_save_not_a_server_error(
         assert clinic(app).version == before
     else:  # without a readable snapshot the save goes through; only the conflict explanation would lack it
         assert clinic(app).phone == "+1 555 0199"
+
+
+def test_a_control_character_in_the_hidden_snapshot_is_explained_at_the_top_not_a_bare_error_title(
+    admins_app: tuple[Flask, Admins],
+) -> None:
+    app, admins = admins_app
+    owner = logged_in(app, admins.owner)
+    before = clinic(app).version
+    page = save(owner, form_values(owner, EDITOR), snapshot='{"name": "Clinic\x7f"}', phone="+1 555 0199")
+    assert "There is a problem" in page
+    assert "invisible control characters in a hidden field, so nothing was saved. Reload the page" in page
+    assert clinic(app).version == before
+
+
+def test_a_listing_that_holds_a_del_character_can_still_be_edited_once_the_field_is_fixed(
+    admins_app: tuple[Flask, Admins],
+) -> None:
+    app, admins = admins_app
+    with app.app_context():  # as an import before the control-character check could leave it
+        db.session.execute(db.update(Clinic).where(Clinic.id == OWNED).values(description="We help\x7f"))
+        db.session.commit()
+    owner = logged_in(app, admins.owner)
+    values = form_values(owner, EDITOR)
+    assert "\x7f" not in values["snapshot"]  # the page's own hidden copy escapes it
+    refused = save(owner, values)
+    assert 'id="description-error">Remove the invisible control characters from this field.' in refused
+    assert "Saved." in save(owner, values, description="We help")
+    assert clinic(app).description == "We help"
 
 
 def test_an_impossible_user_id_is_a_404_not_a_server_error(admins_app: tuple[Flask, Admins]) -> None:

@@ -14,6 +14,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from clinicfinder.web.api import openapi
 from clinicfinder.web.api.openapi import openapi_document
+from tests.support.openapi import query_parameters
 
 DOCUMENT = openapi_document()
 API_DIR = Path(openapi.__file__).parent
@@ -55,9 +56,8 @@ def documented_query_parameters() -> list[tuple[str, str, str]]:
     for path, operations in DOCUMENT["paths"].items():
         url = re.sub(r"\{(\w+)\}", lambda match: PATH_EXAMPLES[match[1]], path)
         for operation in operations.values():
-            for parameter in operation.get("parameters", []):
-                if parameter["in"] == "query":
-                    cases.append((url, parameter["name"], example_value(parameter["schema"])))
+            for parameter in query_parameters(operation):
+                cases.append((url, parameter["name"], example_value(parameter["schema"])))
     return cases
 
 
@@ -81,7 +81,7 @@ def test_every_documented_query_parameter_is_accepted(seeded_app: Flask, url: st
 
 def test_the_document_states_each_default_the_parser_fills_in(seeded_app: Flask) -> None:
     search = DOCUMENT["paths"]["/api/v1/clinics/search"]["get"]
-    defaults = {p["name"]: p["schema"]["default"] for p in search["parameters"] if "default" in p["schema"]}
+    defaults = {p["name"]: p["schema"]["default"] for p in query_parameters(search) if "default" in p["schema"]}
     body = seeded_app.test_client().get("/api/v1/clinics/search?lat=41.88&lon=-87.63&treatment=ivf").get_json()
     assert {name: body["query"][name] for name in defaults} == defaults
 
@@ -94,13 +94,56 @@ def test_the_contract_modules_know_nothing_of_flask(module: str) -> None:
     assert not {name for name in imported if name.split(".")[0] in {"flask", "werkzeug"}}
 
 
-def test_choices_ignore_case_and_a_blank_parameter_counts_as_absent(api: FlaskClient) -> None:
-    path = (
-        "/api/v1/clinics/search?lat=41.88&lon=-87.63&treatment=IVF&currency=eur&language=ES&radius_km=Anywhere&budget="
-    )
+def test_choices_ignore_case(api: FlaskClient) -> None:
+    path = "/api/v1/clinics/search?lat=41.88&lon=-87.63&treatment=IVF&currency=eur&language=ES&radius_km=Anywhere"
     query = api.get(path).get_json()["query"]
     assert (query["treatment"], query["currency"], query["language"]) == ("ivf", "EUR", "es")
     assert query["radius_km"] is None and query["budget"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "message"),
+    [
+        ("/api/v1/clinics/us-cdc-1?treatment=", "treatment", "treatment must be one of ivf, icsi, tese"),
+        ("/api/v1/clinics/search?lat=41&lon=-87&treatment=", "treatment", "treatment must be one of ivf"),
+        ("/api/v1/clinics/search?lat=41&lon=-87&treatment=ivf&budget=", "budget", "budget must be an amount"),
+        ("/api/v1/clinics/search?lat=41&lon=-87&treatment=ivf&currency=", "currency", "currency must be one of"),
+        ("/api/v1/clinics/search?location=&treatment=ivf", "location", "location must not be empty."),
+        ("/api/v1/clinics/search?location=%20%20&treatment=ivf", "location", "location must not be empty."),
+        ("/api/v1/geocode?q=", "q", "q must not be empty."),
+        ("/api/v1/geocode?q=" + "a" * 121, "q", "q must be at most 120 characters."),
+        ("/api/v1/clinics/search?location=60611&lat=41&lon=-87&treatment=ivf", "location", "either location or lat"),
+    ],
+    ids=["clinic-treatment", "search-treatment", "budget", "currency", "location", "location-spaces", "q", "q-long",
+         "location-and-lat"],
+)  # fmt: skip
+def test_a_blank_or_combined_parameter_is_refused_naming_it(
+    api: FlaskClient, path: str, parameter: str, message: str
+) -> None:
+    response = api.get(path)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["parameter"] == parameter and message in error["message"], error
+
+
+def test_the_document_says_location_excludes_lat_and_lon_and_that_text_cannot_be_blank() -> None:
+    from jsonschema import Draft202012Validator
+
+    search = DOCUMENT["paths"]["/api/v1/clinics/search"]["get"]
+    (parameter,) = search["parameters"]
+    assert (parameter["style"], parameter["explode"]) == ("form", True)
+    # The document's components alongside, so the schema's $refs resolve as they do in the document.
+    valid = Draft202012Validator({**parameter["schema"], "components": DOCUMENT["components"]}).is_valid
+    assert valid({"location": "60611", "treatment": "ivf"})
+    assert valid({"lat": 41.9, "lon": -87.6, "treatment": "ivf"})
+    assert not valid({"location": "60611", "lat": 41.9, "lon": -87.6, "treatment": "ivf"})
+    assert not valid({"location": "60611", "lat": 41.9, "treatment": "ivf"})
+    assert not valid({"lat": 41.9, "treatment": "ivf"})
+    assert not valid({"location": "  ", "treatment": "ivf"}) and not valid({"location": "", "treatment": "ivf"})
+    assert not valid({"location": "60611", "treatment": ""})
+    (q,) = DOCUMENT["paths"]["/api/v1/geocode"]["get"]["parameters"]
+    assert Draft202012Validator(q["schema"]).is_valid("60611")
+    assert not Draft202012Validator(q["schema"]).is_valid("") and not Draft202012Validator(q["schema"]).is_valid(" ")
 
 
 @pytest.mark.parametrize(

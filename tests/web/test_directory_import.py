@@ -128,6 +128,18 @@ BAD_CELLS = [
     pytest.param(edit(2, "website", "javascript:alert(1)"), "line 3, website: must start with https://", id="website"),
     pytest.param(edit(2, "languages", "en;spanish"), "line 3, languages: 'spanish' is not a two-letter", id="language"),
     pytest.param(edit(2, "sart_member", "sometimes"), "line 3, sart_member: must be one of yes, no, pending", id="yes-no"),
+    pytest.param(edit(2, "name", "Fertility\x00 Center"),
+                 "line 3, name: character 10 is an invisible control character (U+0000)", id="nul"),
+    pytest.param(edit(3, "city", "Chicago\x7f"),
+                 "line 4, city: character 8 is an invisible control character (U+007F)", id="del"),
+    pytest.param(edit(2, "address", "1 Main\x85St"),
+                 "line 3, address: character 7 is an invisible control character (U+0085)", id="c1-next-line"),
+    pytest.param(edit(2, "phone", "555\x1b[31m"),
+                 "line 3, phone: character 4 is an invisible control character (U+001B)", id="escape"),
+    pytest.param(edit(2, "name", "Two\nlines"),
+                 "line 3, name: character 4 is an invisible control character (U+000A)", id="newline-in-name"),
+    pytest.param(edit(2, "description", "First line.\nSecond\x7f line."),  # line 3, and the cell's second line
+                 "line 4, description: character 19 is an invisible control character (U+007F)", id="del-in-text"),
 ]  # fmt: skip
 
 
@@ -162,6 +174,18 @@ def first_row() -> str:
     buffer = io.StringIO()
     csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n").writerow(read_rows()[0])
     return buffer.getvalue()
+
+
+def test_tabs_and_line_breaks_are_kept_where_a_field_allows_them(seeded_app: Flask, tmp_path) -> None:
+    rows = read_rows()[:3]
+    rows[1]["description"] = "We treat male-factor infertility.\n\nAsk about\tmicro-TESE."
+    rows[1]["medical_director"] = "Dr\tA. Example"
+    runner = seeded_app.test_cli_runner()
+    result = runner.invoke(args=["clinics", "import", str(write_rows(tmp_path / "ok.csv", rows))])
+    assert result.exit_code == 0, result.output
+    with seeded_app.app_context():
+        saved = db.session.get(Clinic, rows[1]["clinic_id"])
+        assert saved is not None and saved.description == rows[1]["description"]
 
 
 @pytest.mark.parametrize(

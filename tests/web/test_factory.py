@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import logging
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -128,3 +130,52 @@ def test_access_log_lines_keep_the_path_but_never_the_query_string(app: Flask) -
     line = record.getMessage()
     assert "GET /api/v1/clinics/search?… HTTP/1.1" in line
     assert "tese" not in line and "60611" not in line
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        '/api/v1/clinics/search?location=60611"&treatment=tese&budget=15000',  # a raw quote
+        "/api/v1/clinics/search?location=%2260611&treatment=tese&budget=15000",  # a quote, percent-encoded
+        "/api/v1/clinics/search?location=60611%20HTTP/1.1%20&treatment=tese&budget=15000",  # a fake version
+        "/api/v1/clinics/search?location=60611 &treatment=tese&budget=15000",  # a bare space: a malformed line
+    ],
+    ids=["raw-quote", "encoded-quote", "fake-http-version", "space"],
+)
+def test_the_development_servers_log_never_shows_any_part_of_a_query_string(
+    app: Flask, caplog: pytest.LogCaptureFixture, target: str
+) -> None:
+    import socket
+
+    from tests.support.browser import serving
+
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    with serving(app) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+            while connection.recv(65536):
+                pass
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "werkzeug")
+    assert "?…" in logged  # the request was logged, its query string cut
+    for secret in ("60611", "tese", "15000", "budget"):
+        assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/api/v1/clinics/search", {"GET", "HEAD", "OPTIONS"}),
+        ("DELETE", "/api/v1/openapi.json", {"GET", "HEAD", "OPTIONS"}),
+        ("PUT", "/healthz", {"GET", "HEAD", "OPTIONS"}),
+        ("GET", "/account/logout", {"POST", "OPTIONS"}),
+    ],
+)
+def test_a_method_not_allowed_answer_says_which_methods_are(
+    client: FlaskClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    assert {name.strip() for name in response.headers["Allow"].split(",")} == allowed
+    if path.startswith("/api/"):
+        assert response.is_json and response.get_json()["error"]["message"]

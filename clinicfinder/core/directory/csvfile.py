@@ -14,6 +14,7 @@ from typing import IO
 
 from clinicfinder.core.directory.columns import COLUMNS, TEXT_COLUMNS
 from clinicfinder.core.directory.records import ClinicRecord, RowInvalid, parse_row, to_row
+from clinicfinder.core.directory.text import MULTILINE_COLUMNS, find_control_character
 
 # Enough for any real directory; a larger file is much more likely a mistake or an attack.
 MAX_ROWS = 200_000
@@ -87,6 +88,10 @@ def read_directory(data: bytes) -> ParsedDirectory:
         if len(first_line_of) >= MAX_ROWS:
             result.errors.append(LineError(start, None, f"the file has more than {MAX_ROWS} clinics"))
             break
+        refused = _control_characters(start, names, cells)
+        if refused:
+            result.errors.extend(refused)
+            continue
         try:
             record = parse_row({name: _restored(name, cell) for name, cell in zip(names, cells, strict=True)})
         except RowInvalid as invalid:
@@ -104,6 +109,17 @@ def read_directory(data: bytes) -> ParsedDirectory:
     if result.errors:
         result.records = []
     return result
+
+
+def _control_characters(line: int, names: list[str], cells: list[str]) -> list[LineError]:
+    errors = []
+    for name, cell in zip(names, cells, strict=True):
+        found = find_control_character(cell, multiline=name in MULTILINE_COLUMNS)
+        if found is not None:
+            # Line breaks inside quoted cells put the character on a later line of the file.
+            errors.append(LineError(line + cell.count("\n", 0, found.position - 1), name, str(found)))
+        line += cell.count("\n")
+    return errors
 
 
 def _check_header(names: list[str]) -> list[LineError]:

@@ -12,19 +12,23 @@ from wtforms import DecimalField, EmailField, Field, HiddenField, SelectField, S
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from clinicfinder.core.directory.records import EMAIL_PATTERN, LANGUAGE_PATTERN, LIST_ITEM_PATTERN
+from clinicfinder.core.directory.text import MULTILINE_COLUMNS, find_control_character
 from clinicfinder.core.domain import CURRENCIES, Availability, ClinicStatus, Role, Treatment
 from clinicfinder.services.listing import CAPABILITY_NAMES, TREATMENT_NAMES, ListingEdit, OfferEdit
 
 AVAILABILITY_CHOICES = [("unknown", "Not stated"), ("yes", "Yes"), ("no", "No")]
 CURRENCY_CHOICES = [("", "—"), *((code, code) for code in CURRENCIES)]
 _SEPARATORS = re.compile(r"[;,\n]")
+CONTROLS = "Remove the invisible control characters from this field."
+# A hidden field has no place on the page to show its error: the summary at the top says this.
+HIDDEN_FIELD_REFUSED = (
+    "The page sent back invisible control characters in a hidden field, so nothing was saved. "
+    "Reload the page, then make your changes again."
+)
 
 
 def split_list(text: str | None) -> tuple[str, ...]:
     return tuple(sorted({item.strip() for item in _SEPARATORS.split(text or "") if item.strip()}))
-
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ListingForm(FlaskForm):
@@ -110,9 +114,11 @@ class ListingForm(FlaskForm):
                 field.errors = [*field.errors, "This comes from CDC and can't be changed here."]
                 valid = False
         for field in self:
-            # NUL and other control characters: invisible to people, and PostgreSQL refuses NUL outright.
-            if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
-                field.errors = [*field.errors, "Remove the invisible control characters from this field."]
+            # The same rule as the CSV import (core/directory/text.py): no NUL, DEL or other controls.
+            if isinstance(field.data, str) and find_control_character(
+                field.data, multiline=field.name in MULTILINE_COLUMNS
+            ):
+                field.errors = [*field.errors, HIDDEN_FIELD_REFUSED if field.type == "HiddenField" else CONTROLS]
                 valid = False
         return valid
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from clinicfinder.core.directory.csvfile import write_directory
 from clinicfinder.core.domain import ClinicStatus, Role
 from clinicfinder.db.directory import export_directory
-from clinicfinder.db.models import AuditEntry, Clinic, TokenPurpose, User, utcnow
+from clinicfinder.db.models import AuditEntry, Clinic, User, utcnow
 from clinicfinder.extensions import db
 from clinicfinder.services import account_emails as emails
 from clinicfinder.services import accounts, imports, listing
@@ -175,18 +175,17 @@ def users() -> ResponseReturnValue:
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            token = accounts.invite(
-                db.session, current_user, form.email.data, Role(form.role.data), split_list(form.clinics.data), utcnow()
+            invited = accounts.invite(
+                db.session, current_user, form.email.data, Role(form.role.data), split_list(form.clinics.data)
             )
         except accounts.AccountError as error:
             db.session.rollback()
             form[error.field].errors = [str(error)]
         else:
-            hours = int(accounts.TOKEN_LIFETIMES[TokenPurpose.INVITATION].total_seconds() // 3600)
-            if emails.send_link(accounts.normalise_email(form.email.data), TokenPurpose.INVITATION, token, hours):
-                flash(f"Invitation sent to {accounts.normalise_email(form.email.data)}.", "info")
+            if emails.queue_invitation(invited):
+                flash(f"Invitation on its way to {invited.email}.", "info")
             else:
-                flash("The account was created but the invitation email could not be sent. Invite again.", "error")
+                flash("The account was created but the invitation could not be queued. Invite again.", "error")
             return redirect(url_for("admin.users"))
     everyone = db.session.scalars(select(User).order_by(User.email)).all()
     return render_template("admin/users.html", form=form, users=everyone, active_form=ActiveForm())

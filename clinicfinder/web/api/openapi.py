@@ -120,7 +120,17 @@ def _operation(route: Route, query: dict[str, Any] | None) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": description}
         for name, description in route.path_parameters.items()
     ]
-    if query is not None:
+    if query is not None and "oneOf" in query:
+        # Parameters that constrain one another (location or lat and lon): OpenAPI can state that only
+        # of one object parameter, exploded into the usual name=value pairs (style form).
+        properties = {name: _without_null(schema) for name, schema in query["properties"].items()}
+        schema = {"type": "object", "properties": properties, "additionalProperties": False, "oneOf": query["oneOf"]}
+        if query.get("required"):
+            schema["required"] = query["required"]
+        parameters.append({"name": "query", "in": "query", "style": "form", "explode": True, "required": True,
+                           "description": "The parameters below, each as its own name=value pair.",
+                           "schema": schema})  # fmt: skip
+    elif query is not None:
         required = set(query.get("required", ()))
         for name, schema in query["properties"].items():
             schema = _without_null(schema)

@@ -25,10 +25,12 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from clinicfinder.core.domain import CURRENCIES, Treatment
+from clinicfinder.core.geo.model import MAX_QUERY_CHARS
 from clinicfinder.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, ORDERS
 from clinicfinder.core.vocabulary import AGE_BANDS
@@ -52,7 +54,9 @@ MAX_BUDGET = Decimal(10_000_000)
 BUDGET_PATTERN = re.compile(r"^\d{1,8}(?:\.\d{1,2})?$")
 NEGATIVE_AMOUNT = re.compile(r"^-\d+(?:\.\d+)?$")
 MAX_LIMIT = 100
-MAX_TEXT = 200
+MAX_TEXT = MAX_QUERY_CHARS  # what the geocoder reads; a longer place is refused with the parameter's name
+# At least one visible character: values are stripped, so "  " is as empty as "".
+VISIBLE_TEXT: JsonDict = {"minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}
 
 
 class ApiError(Exception):
@@ -117,7 +121,12 @@ Budget = Annotated[
 
 
 class QueryModel(BaseModel):
-    """A query string: every parameter once, none unknown, a blank value as if absent."""
+    """A query string: every parameter once, none unknown, none blank.
+
+    A blank value (`treatment=`) is refused, naming the parameter, rather than read as absent: the
+    document can then say exactly what is accepted (an enum, a pattern, a minimum length), and a
+    client that meant to send something hears that it did not.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, str_strip_whitespace=True)
 
@@ -127,13 +136,6 @@ class QueryModel(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls.ALLOWED = tuple(field.alias or name for name, field in cls.model_fields.items())
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            return {name: value for name, value in data.items() if not (isinstance(value, str) and not value.strip())}
-        return data
 
     @classmethod
     def parse(cls, args: Mapping[str, str]) -> Self:
@@ -149,7 +151,13 @@ class QueryModel(BaseModel):
 
 
 class GeocodeParams(QueryModel):
-    q: str = Field(max_length=MAX_TEXT, description="A city, or a postcode such as 60611 or SW1A.", examples=["60611"])
+    q: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT,
+        json_schema_extra=VISIBLE_TEXT,
+        description="A city, or a postcode such as 60611 or SW1A.",
+        examples=["60611"],
+    )
 
 
 class ClinicParams(QueryModel):
@@ -160,8 +168,23 @@ class ClinicParams(QueryModel):
 
 
 class SearchParams(QueryModel):
+    # The document states the either-or of _one_origin as a oneOf over the parameters (see openapi.py).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["location"], "properties": {"lat": False, "lon": False}},
+                {"required": ["lat", "lon"], "properties": {"location": False}},
+            ]
+        }
+    )
+
     location: str | None = Field(
-        default=None, max_length=MAX_TEXT, description="A city or postcode (or give lat and lon).", examples=["60611"]
+        default=None,
+        min_length=1,
+        max_length=MAX_TEXT,
+        json_schema_extra=VISIBLE_TEXT,
+        description="A city or postcode; not with lat and lon.",
+        examples=["60611"],
     )
     latitude: float | None = Field(default=None, alias="lat", ge=-90, le=90, description="Latitude.", examples=[41.88])
     longitude: float | None = Field(
@@ -244,6 +267,8 @@ def _message(model: type[QueryModel], name: str, field: FieldInfo | None, error:
     if kind == "missing":
         hint = f"one of {', '.join(choices)}." if choices else (field.description or "")
         return f"{name} is required: {hint[:1].lower()}{hint[1:]}"
+    if kind == "string_too_short":
+        return f"{name} must not be empty."
     if kind == "string_too_long":
         return f"{name} must be at most {error.get('ctx', {}).get('max_length')} characters."
     if kind in {"enum", "literal_error"} and choices:

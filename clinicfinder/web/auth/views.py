@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from clinicfinder.db.models import TokenPurpose, utcnow
+from clinicfinder.db.models import utcnow
 from clinicfinder.extensions import db, limiter
 from clinicfinder.services import account_emails as emails
 from clinicfinder.services import accounts
@@ -22,11 +22,12 @@ blueprint = Blueprint("auth", __name__, url_prefix="/account")
 blueprint.record_once(lambda state: sessions.init_app(state.app))  # type: ignore[arg-type]  # state.app is a Flask app
 blueprint.register_error_handler(CSRFError, expired_form)
 
-LOGIN_FAILED = "Email or password is wrong, or the account is locked. Please try again in a few minutes."
+LOGIN_FAILED = "Email or password is wrong. Please try again."
+LOGIN_WAIT = "Too many failed attempts from here. Please try again in {wait}."
 
 
 def login_rate_limit() -> str:
-    # Per address, on top of the per-account lock in accounts.authenticate.
+    # Per address, on top of the per (account, address) delays in services/login_throttle.py.
     return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per day"))
 
 
@@ -45,10 +46,17 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("admin.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data, form.password.data, utcnow())
-        if user is not None:
-            sessions.begin(user)
+        address = request.remote_addr or "unknown"  # the client's, once register_proxy has trusted the proxy
+        outcome = accounts.authenticate(db.session, form.email.data, form.password.data, address, utcnow())
+        if outcome.user is not None:
+            sessions.begin(outcome.user)
             return redirect(_safe_next(request.args.get("next")))
+        if outcome.wait_seconds:
+            # Refused at once, not slept on: a sleeping worker would make the delay a denial of service.
+            wait = "1 second" if outcome.wait_seconds == 1 else f"{outcome.wait_seconds} seconds"
+            form.password.errors = [LOGIN_WAIT.format(wait=wait)]
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(outcome.wait_seconds)}
         form.password.errors = [LOGIN_FAILED]
     return render_template("auth/login.html", form=form)
 
@@ -87,11 +95,8 @@ def set_password() -> ResponseReturnValue:
 def request_reset() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        issued = accounts.request_reset(db.session, form.email.data, utcnow())
-        if issued is not None:
-            user, token = issued
-            emails.send_link_after_responding(user.email, TokenPurpose.PASSWORD_RESET, token, hours_valid=1)
-        # The same answer, as fast, whether or not the account exists.
+        # Whether the account exists is decided in the worker: the answer here is the same, as fast.
+        emails.queue_password_reset(form.email.data)
         flash("If that address has an account, we have sent it a link to choose a new password.", "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
