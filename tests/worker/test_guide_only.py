@@ -10,10 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from clinicfinder.core.report import builder
+
 from tests.support.journey import answer_all, answer_where_anyway, post
 from tests.support.mail import Mailsink
 from tests.support.report_mail import confirm, pdf_attachments, run_jobs, text_part
-from tests.support.reports import pdf_text
+from tests.support.reports import make_pdf, pdf_text, snapshot
 
 
 @pytest.fixture
@@ -93,3 +95,15 @@ def test_the_emailed_guide_comes_through_the_same_double_opt_in(
     assert re.fullmatch(r"clinicfinder-guide-\d{4}-\d{2}-\d{2}\.pdf", name)
     assert_is_the_guide_alone(pdf)
     assert nothing_fits.get("/report/progress.json").get_json()["stage"] == "sent"
+
+
+def test_the_spanish_guide_is_titled_and_worded_as_a_guide(seeded_app: Flask) -> None:
+    valencia = {"latitude": 39.4699, "longitude": -0.3763, "country": "ES"}
+    answers = snapshot("micro_tese", place=valencia, place_label="Valencia, España", radius_km=40.0, unit="km",
+                       currency="EUR")  # fmt: skip
+    report, pdf = make_pdf(seeded_app, answers, "es")
+    assert report.guide_only and builder.file_name(report).startswith("clinicfinder-guide-")
+    text = pdf_text(pdf)
+    assert "Su guía para la primera visita" in text and "Su informe de fertilidad" not in text
+    assert "así que no incluye ninguna" in text
+    assert "Las clínicas una a una" not in text
