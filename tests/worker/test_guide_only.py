@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from clinicfinder.core.report import builder
-
 from tests.support.journey import answer_all, answer_where_anyway, post
 from tests.support.mail import Mailsink
 from tests.support.report_mail import confirm, pdf_attachments, run_jobs, text_part
