@@ -325,7 +325,7 @@ def deliver_report(report_id: str) -> None:
         report = report_from_snapshot(row.answers, row.locale, row.confirmed_at or row.created_at)
         pdf = _stored_pdf(row.id, report)
         message = compose(
-            "report",
+            "guide" if report.guide_only else "report",
             row.recipient,
             row.locale,
             attachments=[Attachment(file_name(report), "application/pdf", pdf)],

@@ -31,6 +31,8 @@ from clinicfinder.core.vocabulary import (
 )
 
 REPORT_TEMPLATE = "pdf/report.html"
+# When no clinic fits, the patient is offered the first-visit guide alone: it helps at any clinic.
+GUIDE_TEMPLATE = "pdf/guide.html"
 # The report shows the best ten: enough to compare, few enough to print.
 REPORT_CLINICS = 10
 
@@ -82,13 +84,24 @@ class Report:
         return text_for(self.language)
 
     @property
+    def guide_only(self) -> bool:
+        """Nothing fits: the PDF is the first-visit guide, titled and worded as one, with no clinic part.
+
+        Decided from the search made for the PDF itself, so an emailed one made after the directory
+        changed still says what it holds.
+        """
+        return not self.outcome.results
+
+    @property
     def guide(self) -> Guide:
         return first_visit_guide(self.choices.treatment, self.choices.diagnosis, self.choices.situation)
 
 
 def render_html(report: Report) -> str:
     t = report.text
-    template = templating.environment(report.language).get_template(REPORT_TEMPLATE)
+    template = templating.environment(report.language).get_template(
+        GUIDE_TEMPLATE if report.guide_only else REPORT_TEMPLATE
+    )
     results = report.outcome.results[:REPORT_CLINICS]
     return template.render(
         report=report,
@@ -119,4 +132,5 @@ def _sort_key(word: str) -> str:
 
 def file_name(report: Report) -> str:
     """A neutral attachment name: nothing of the diagnosis or treatment in it."""
-    return f"clinicfinder-report-{report.made_on.isoformat()}.pdf"
+    kind = "guide" if report.guide_only else "report"
+    return f"clinicfinder-{kind}-{report.made_on.isoformat()}.pdf"
