@@ -187,8 +187,13 @@ def test_the_api_search_accepts_every_age_band(seeded_app: Flask, code: str) -> 
 
 
 def test_the_api_search_without_an_age_band_says_null(seeded_app: Flask) -> None:
-    response = seeded_app.test_client().get("/api/v1/clinics/search?location=60611&treatment=ivf&age_band=")
+    response = seeded_app.test_client().get("/api/v1/clinics/search?location=60611&treatment=ivf")
     assert response.status_code == 200 and response.get_json()["query"]["age_band"] is None
+
+
+def test_the_api_search_refuses_a_blank_age_band_naming_it(seeded_app: Flask) -> None:
+    response = seeded_app.test_client().get("/api/v1/clinics/search?location=60611&treatment=ivf&age_band=")
+    assert response.status_code == 400 and response.get_json()["error"]["parameter"] == "age_band"
 
 
 @pytest.mark.parametrize("code", ["40", "under35", "43_or_over", "35-37"])
