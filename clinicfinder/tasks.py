@@ -12,14 +12,14 @@ from flask import Flask
 from huey import crontab
 
 from clinicfinder.extensions import queue
-from clinicfinder.services import delivery, journey, report_retention
+from clinicfinder.services import delivery, journey, leases, report_retention
 
 SEND_CONFIRMATION = "send_confirmation"
 DELIVER_REPORT = "deliver_report"
 
 
 def register_tasks(app: Flask) -> None:
-    def in_app(function: Callable[..., None]) -> Callable[..., None]:
+    def in_app(function: Callable[..., object]) -> Callable[..., None]:
         def run(*args: str) -> None:
             with app.app_context():
                 function(*args)
@@ -30,6 +30,9 @@ def register_tasks(app: Flask) -> None:
     queue.task(SEND_CONFIRMATION, in_app(delivery.send_confirmation))
     queue.task(DELIVER_REPORT, in_app(delivery.deliver_report))
     queue.periodic("worker_heartbeat", crontab(minute="*"), queue.beat)
+    # A dead worker's report goes to another within about a lease, not at the next minute's sweep.
+    queue.every("hand_out_stale_reports", leases.beat_seconds(app.config["REPORT_LEASE_SECONDS"]),
+                in_app(leases.hand_out_stale))  # fmt: skip
     # Hand out again what a dead worker or a lost message left, and delete what has expired.
     queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))
     # Patients' answers live an idle hour at most (see services/journey.py).
