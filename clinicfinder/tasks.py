@@ -31,7 +31,7 @@ def register_tasks(app: Flask) -> None:
     queue.task(DELIVER_REPORT, in_app(delivery.deliver_report))
     queue.periodic("worker_heartbeat", crontab(minute="*"), queue.beat)
     # A dead worker's report goes to another within about a lease, not at the next minute's sweep.
-    queue.every("hand_out_stale_reports", leases.beat_seconds(app.config["REPORT_LEASE_SECONDS"]),
+    queue.every("hand_out_stale_reports", leases.check_seconds(app.config["REPORT_LEASE_SECONDS"]),
                 in_app(leases.hand_out_stale))  # fmt: skip
     # Hand out again what a dead worker or a lost message left, and delete what has expired.
     queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))

@@ -3,7 +3,7 @@
 A claim (`claimed_at`, `claim_token` on the row) older than REPORT_LEASE_SECONDS means the
 worker died: killed, out of memory, its host lost. A live worker renews its claim every third
 of the lease from a thread of its own, so a slow render or a slow relay never looks dead, and
-`hand_out_stale` (run every few seconds by each worker process) gives a dead worker's report
+`hand_out_stale` (run every sixth of the lease by each worker process) gives a dead worker's report
 to the next one within about a lease. Every write after a claim names its token, so a worker
 that lost its lease changes nothing and sends nothing: still exactly once.
 """
@@ -37,6 +37,11 @@ def lease() -> timedelta:
 
 def beat_seconds(lease_seconds: float) -> float:
     return max(lease_seconds / 3, 0.2)
+
+
+def check_seconds(lease_seconds: float) -> float:
+    """How often each worker looks for lapsed leases: a dead worker's report waits at most a lease and this."""
+    return max(lease_seconds / 6, 0.2)
 
 
 @contextlib.contextmanager
