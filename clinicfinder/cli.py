@@ -118,6 +118,7 @@ def mailsink_command() -> None:
 def worker_command(workers: int) -> None:
     """Run the job worker until interrupted."""
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    queue.start_tickers()
     click.echo(f"worker: {workers} thread(s) on {current_app.config['QUEUE_URL'].split('://')[0]}", err=True)
     consumer.run()
     sys.exit(0)

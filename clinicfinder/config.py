@@ -37,12 +37,16 @@ class Settings:
     database_url: str
     queue_url: str
     reports_dir: Path
+    # /healthz says "unavailable" when REPORTS_DIR has less free space than this (a PDF is well under 1 MB).
+    reports_min_free_mb: int
     report_retention_days: int
     # Emailed reports: double opt-in, how long the confirmation link lives, retries, abuse limits.
     report_double_opt_in: bool
     report_confirm_hours: int
     report_max_attempts: int
     report_retry_seconds: float
+    # A worker renews its claim on a report every third of this while it works; a claim not renewed
+    # for this long means the worker died, and the report goes to another (services/leases.py).
     report_lease_seconds: float
     report_limit_per_address: int
     report_limit_per_ip: str
@@ -68,6 +72,9 @@ class Settings:
     mail_password: str | None
     mail_default_sender: str
     mail_timeout_seconds: float
+    # /healthz remembers a failed check for this long only (a passing SMTP check: 30 s), so it turns
+    # healthy within seconds of the part recovering.
+    health_retry_seconds: float
     # A CA bundle to trust instead of the system's (a private relay's own CA; the TLS tests).
     mail_ca_file: str | None
     maildir: Path
@@ -105,12 +112,13 @@ class Settings:
             ),
             queue_url=reader.url("QUEUE_URL", f"sqlite:///{instance_dir / 'queue.db'}", ("sqlite", "redis")),
             reports_dir=Path(env.get("REPORTS_DIR") or PROJECT_ROOT / "reports"),
+            reports_min_free_mb=reader.integer("REPORTS_MIN_FREE_MB", 50, minimum=0),
             report_retention_days=reader.integer("REPORT_RETENTION_DAYS", 7, minimum=1, maximum=365),
             report_double_opt_in=reader.boolean("REPORT_DOUBLE_OPT_IN", True),
             report_confirm_hours=reader.integer("REPORT_CONFIRM_HOURS", 24, minimum=1, maximum=24 * 7),
             report_max_attempts=reader.integer("REPORT_MAX_ATTEMPTS", 10, minimum=1, maximum=100),
             report_retry_seconds=reader.number("REPORT_RETRY_SECONDS", 30.0, minimum=0.1),
-            report_lease_seconds=reader.number("REPORT_LEASE_SECONDS", 300.0, minimum=1.0),
+            report_lease_seconds=reader.number("REPORT_LEASE_SECONDS", 30.0, minimum=1.0),
             report_limit_per_address=reader.integer("REPORT_LIMIT_PER_ADDRESS", 3, minimum=1, maximum=1000),
             report_limit_per_ip=env.get("REPORT_LIMIT_PER_IP") or "20 per hour",
             render_processes=reader.integer("RENDER_PROCESSES", 2, minimum=0, maximum=64),
@@ -129,6 +137,7 @@ class Settings:
             mail_password=env.get("MAIL_PASSWORD") or None,
             mail_default_sender=env.get("MAIL_DEFAULT_SENDER") or "ClinicFinder <reports@clinicfinder.localhost>",
             mail_timeout_seconds=reader.number("MAIL_TIMEOUT", 10.0, minimum=0.1),
+            health_retry_seconds=reader.number("HEALTH_RETRY_SECONDS", 3.0, minimum=0.0),
             mail_ca_file=env.get("MAIL_CA_FILE") or None,
             maildir=Path(env.get("MAILDIR") or instance_dir / "maildir"),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
@@ -175,6 +184,7 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
             "QUEUE_URL": self.queue_url,
             "REPORTS_DIR": str(self.reports_dir),
+            "REPORTS_MIN_FREE_MB": self.reports_min_free_mb,
             "REPORT_RETENTION_DAYS": self.report_retention_days,
             "REPORT_DOUBLE_OPT_IN": self.report_double_opt_in,
             "REPORT_CONFIRM_HOURS": self.report_confirm_hours,
@@ -197,6 +207,7 @@ class Settings:
             "MAIL_PASSWORD": self.mail_password,
             "MAIL_DEFAULT_SENDER": self.mail_default_sender,
             "MAIL_TIMEOUT": self.mail_timeout_seconds,
+            "HEALTH_RETRY_SECONDS": self.health_retry_seconds,
             "MAIL_CA_FILE": self.mail_ca_file,
             # Flask-Mail would silently drop mail under TESTING; our tests talk to a real SMTP server.
             "MAIL_SUPPRESS_SEND": False,
@@ -317,4 +328,5 @@ def main() -> int:
         return 2
     print(f"PORT={settings.port}")
     print(f"LOCAL_MAIL={1 if settings.local_mail_server else 0}")
+    print(f"MAIL_PORT={settings.mail_port}")
     return 0

@@ -49,10 +49,12 @@ login_manager = LoginManager()
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite: enforce foreign keys, and let the web server read while the worker writes."""
+    """SQLite: enforce foreign keys, let the web server read while the worker writes, zero what is deleted."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Erased answers and addresses must not linger in freed pages (db/erasure.py, docs/privacy.md).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()

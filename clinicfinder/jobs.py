@@ -8,6 +8,8 @@ it needs from the database.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
 HEARTBEAT_KEY = "worker-heartbeat"
+log = logging.getLogger(__name__)
 
 
 def make_huey(queue_url: str) -> Huey:
@@ -40,10 +43,12 @@ class JobQueue:
     def __init__(self) -> None:
         self._huey: Huey | None = None
         self._tasks: dict[str, TaskWrapper] = {}
+        self._tickers: dict[str, tuple[float, Callable[[], None]]] = {}
 
     def init_app(self, app: Flask) -> None:
         self._huey = make_huey(app.config["QUEUE_URL"])
         self._tasks = {}
+        self._tickers = {}
         app.extensions["queue"] = self
 
     def task(self, name: str, function: Callable[[str], None]) -> None:
@@ -52,6 +57,19 @@ class JobQueue:
 
     def periodic(self, name: str, schedule: Callable[..., bool], function: Callable[[], None]) -> None:
         self.huey.periodic_task(schedule, name=name)(function)
+
+    def every(self, name: str, seconds: float, function: Callable[[], None]) -> None:
+        """A job more frequent than Huey's crontab allows (a minute), run by a thread of each worker process."""
+        self._tickers[name] = (seconds, function)
+
+    def start_tickers(self) -> list[threading.Thread]:
+        """Start the `every` jobs in daemon threads: they end with the worker process, killed or not."""
+        threads = []
+        for name, (seconds, function) in self._tickers.items():
+            thread = threading.Thread(target=_tick, args=(name, seconds, function), name=name, daemon=True)
+            thread.start()
+            threads.append(thread)
+        return threads
 
     def enqueue(self, task: str, job_id: str, delay: float | None = None) -> None:
         """Queue a job by name with one id as its only argument, now or after `delay` seconds."""
@@ -79,3 +97,12 @@ class JobQueue:
             "pending": pending,
             "worker_seconds_since_heartbeat": None if last_seen is None else round(time.time() - last_seen, 1),
         }
+
+
+def _tick(name: str, seconds: float, function: Callable[[], None]) -> None:
+    while True:
+        time.sleep(seconds)
+        try:
+            function()
+        except Exception:  # a database hiccup: the next tick tries again
+            log.warning("periodic job %s failed", name, exc_info=True)

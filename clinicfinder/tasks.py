@@ -13,14 +13,14 @@ from huey import crontab
 
 from clinicfinder.db.models import utcnow
 from clinicfinder.extensions import db, queue
-from clinicfinder.services import account_emails, delivery, journey, login_throttle, report_retention
+from clinicfinder.services import account_emails, delivery, journey, leases, login_throttle, report_retention
 
 SEND_CONFIRMATION = "send_confirmation"
 DELIVER_REPORT = "deliver_report"
 
 
 def register_tasks(app: Flask) -> None:
-    def in_app(function: Callable[..., None]) -> Callable[..., None]:
+    def in_app(function: Callable[..., object]) -> Callable[..., None]:
         def run(*args: str) -> None:
             with app.app_context():
                 function(*args)
@@ -33,6 +33,9 @@ def register_tasks(app: Flask) -> None:
     queue.task(account_emails.SEND_PASSWORD_RESET, in_app(account_emails.send_password_reset))
     queue.task(account_emails.SEND_INVITATION, in_app(account_emails.send_invitation))
     queue.periodic("worker_heartbeat", crontab(minute="*"), queue.beat)
+    # A dead worker's report goes to another within about a lease, not at the next minute's sweep.
+    queue.every("hand_out_stale_reports", leases.check_seconds(app.config["REPORT_LEASE_SECONDS"]),
+                in_app(leases.hand_out_stale))  # fmt: skip
     # Hand out again what a dead worker or a lost message left, and delete what has expired.
     queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))
     # Patients' answers live an idle hour at most (see services/journey.py).

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 settings=$(.venv/bin/python -c 'from clinicfinder.config import main; raise SystemExit(main())') || exit 2
 port=$(sed -n 's/^PORT=//p' <<<"$settings")
 local_mail=$(sed -n 's/^LOCAL_MAIL=//p' <<<"$settings")
+mail_port=$(sed -n 's/^MAIL_PORT=//p' <<<"$settings")
 
 flask=(.venv/bin/flask --app wsgi)
 "${flask[@]}" db upgrade
@@ -26,6 +27,12 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
 if [ "$local_mail" = 1 ]; then
   "${flask[@]}" mailsink & pids+=($!)
+  # The web app's first /healthz would otherwise find no relay yet: wait (at most 30 s) until it listens.
+  for _ in $(seq 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$mail_port") 2>/dev/null && break
+    kill -0 "${pids[0]}" 2>/dev/null || { echo "run.sh: the local mail server did not start." >&2; exit 1; }
+    sleep 0.1
+  done
 fi
 "${flask[@]}" worker & pids+=($!)
 "${flask[@]}" run --host 127.0.0.1 --port "$port" & pids+=($!)

@@ -13,10 +13,10 @@ the health answers in it) goes out only after that.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import logging
-import os
 import smtplib
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -39,13 +39,14 @@ from clinicfinder.core.report.builder import (
     ReportChoices,
     file_name,
 )
+from clinicfinder.db import erasure
 from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.email import compose, external_url
 from clinicfinder.extensions import db, mail, queue
 from clinicfinder.pdf.renderer import make_report_pdf
-from clinicfinder.services import journey
+from clinicfinder.services import journey, leases
 from clinicfinder.services import search as services
-from clinicfinder.services.report_retention import delete_requests, pdf_path
+from clinicfinder.services.report_retention import delete_requests, pdf_path, stored_pdf
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,9 @@ def erase(token: str) -> bool:
     report_id = _read_token(token, ERASE_SALT, timedelta(days=max(current_app.config["REPORT_RETENTION_DAYS"], 1)))
     if report_id is None:
         return False
-    delete_requests([report_id])
+    delete_requests([report_id], reclaim=False)
+    # The patient asked for it: the table is rewritten now, on PostgreSQL too (rare, and a small table).
+    erasure.scrub(db.session, ("report_requests",))
     return True
 
 
@@ -257,7 +260,7 @@ def _if_still_ours(report_id: str, token: str, **values: Any) -> bool:
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["REPORT_LEASE_SECONDS"])
+    return leases.lease()
 
 
 def _free_or_stale() -> Any:
@@ -321,12 +324,19 @@ def deliver_report(report_id: str) -> None:
     row = db.session.get(ReportRequest, report_id)
     if row is None or row.recipient is None or row.answers is None:
         return  # erased between the claim and now
+    with leases.heartbeat(report_id, token):
+        _make_and_send(row, token)
+
+
+def _make_and_send(row: ReportRequest, token: str) -> None:
+    report_id, answers, recipient = row.id, row.answers, row.recipient
+    assert answers is not None and recipient is not None  # checked by the caller just after the claim
     try:
-        report = report_from_snapshot(row.answers, row.locale, row.confirmed_at or row.created_at)
-        pdf = _stored_pdf(row.id, report)
+        report = report_from_snapshot(answers, row.locale, row.confirmed_at or row.created_at)
+        pdf = stored_pdf(row.id, lambda: make_report_pdf(report))
         message = compose(
             "guide" if report.guide_only else "report",
-            row.recipient,
+            recipient,
             row.locale,
             attachments=[Attachment(file_name(report), "application/pdf", pdf)],
             erase_url=external_url("report.erase_page", t=erase_token(row.id)),
@@ -346,6 +356,7 @@ def deliver_report(report_id: str) -> None:
     _if_still_ours(report_id, token, status=ReportStatus.SENT, sent_at=now(), claimed_at=None, claim_token=None,
                    next_attempt_at=None, last_error=None, answers=None, recipient=None)  # fmt: skip
     pdf_path(report_id).unlink(missing_ok=True)
+    erasure.checkpoint(db.session)  # and from the disk: no old copy of the row stays in the WAL
 
 
 def _mail_domain() -> str:
@@ -368,6 +379,7 @@ def _attempt_failed(row: ReportRequest, token: str, error: BaseException) -> Non
                           recipient=None, claimed_at=None, claim_token=None, last_error=described):  # fmt: skip
             log.warning("report job gave up after %s attempt(s): %s", row.attempts, described)
         pdf_path(row.id).unlink(missing_ok=True)
+        erasure.checkpoint(db.session)
         return
     delay = retry_delay(row.attempts, current_app.config["REPORT_RETRY_SECONDS"])
     retry_status = ReportStatus.QUEUED if row.status is ReportStatus.MAKING else row.status
@@ -380,6 +392,12 @@ def _attempt_failed(row: ReportRequest, token: str, error: BaseException) -> Non
         _enqueue(row, delay.total_seconds())
 
 
+def is_delayed(row: ReportRequest) -> bool:
+    """Waiting for another try after a failure that is not the recipient's: our disk, the relay, a lost worker."""
+    recipients = row.last_error is not None and row.last_error.startswith("SMTPRecipientsRefused")
+    return row.status is ReportStatus.QUEUED and row.last_error is not None and not recipients
+
+
 def retry_delay(attempts: int, base_seconds: float) -> timedelta:
     return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
@@ -387,6 +405,8 @@ def retry_delay(attempts: int, base_seconds: float) -> timedelta:
 def describe_error(error: BaseException) -> str:
     """The error's kind and SMTP code: never its text, which can quote the recipient's address."""
     code = getattr(error, "smtp_code", None)
+    if type(error) is OSError and error.errno:  # a bare OSError says nothing without its errno (ENOSPC…)
+        return f"OSError {errno.errorcode.get(error.errno, error.errno)}"
     return type(error).__name__ + (f" {code}" if code else "")
 
 
@@ -430,25 +450,6 @@ def download_report(answers: dict[str, Any], language: str, place_label: str) ->
     return make_report_pdf(report), file_name(report)
 
 
-# --- files -----------------------------------------------------------------------------------
-
-
-def _stored_pdf(report_id: str, report: Report) -> bytes:
-    """Render once; a retry after an SMTP failure sends the same file."""
-    path = pdf_path(report_id)
-    if path.is_file():
-        return path.read_bytes()
-    pdf = make_report_pdf(report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    # Only the app's user may read a health report on disk.
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(pdf)
-    partial.replace(path)  # a crash never leaves half a PDF under the final name
-    return pdf
-
-
 # --- housekeeping ----------------------------------------------------------------------------
 
 
@@ -474,7 +475,7 @@ def sweep() -> int:
 
 def _give_up_on_exhausted() -> None:
     """Jobs whose every attempt ended in a crash (no worker lived to record the failure)."""
-    db.session.execute(
+    result = db.session.execute(
         sa.update(ReportRequest)
         .where(
             ReportRequest.attempts >= current_app.config["REPORT_MAX_ATTEMPTS"],
@@ -487,3 +488,5 @@ def _give_up_on_exhausted() -> None:
                 next_attempt_at=None, last_error="gave up: no attempt finished")
     )  # fmt: skip
     db.session.commit()
+    if getattr(result, "rowcount", 0):
+        erasure.checkpoint(db.session)

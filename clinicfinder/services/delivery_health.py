@@ -28,6 +28,8 @@ class Failure:
 class Health:
     counts: list[tuple[str, dict[ReportStatus, int]]]
     failures: list[Failure]
+    # Not failed yet, but the last attempt did: a full disk or a relay outage shows here at once.
+    retrying: list[Failure]
 
 
 def redact(text: str | None) -> str:
@@ -51,4 +53,17 @@ def delivery_health(session: AnySession, now: datetime) -> Health:
         .order_by(ReportRequest.created_at.desc())
         .limit(RECENT_FAILURES)
     ).all()
-    return Health(counts, [Failure(row.created_at, row.attempts, redact(row.last_error)) for row in failed])
+    retrying = session.execute(
+        select(ReportRequest.created_at, ReportRequest.attempts, ReportRequest.last_error)
+        .where(
+            ReportRequest.status.in_([ReportStatus.AWAITING_CONFIRMATION, ReportStatus.QUEUED, ReportStatus.MAKING]),
+            ReportRequest.last_error.is_not(None),
+        )
+        .order_by(ReportRequest.created_at.desc())
+        .limit(RECENT_FAILURES)
+    ).all()
+    return Health(
+        counts,
+        [Failure(row.created_at, row.attempts, redact(row.last_error)) for row in failed],
+        [Failure(row.created_at, row.attempts, redact(row.last_error)) for row in retrying],
+    )

@@ -22,6 +22,7 @@ from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER
 from clinicfinder.core.place_defaults import defaults_for
+from clinicfinder.db import erasure
 from clinicfinder.db.models import JourneyAnswers
 from clinicfinder.extensions import db
 
@@ -79,12 +80,14 @@ def forget() -> None:
     if isinstance(journey_id, str):  # expired or not: erase now, not at the next purge
         db.session.execute(delete(JourneyAnswers).where(JourneyAnswers.id == journey_id))
         db.session.commit()
+        erasure.checkpoint(db.session)  # "Start again" erases from the disk too
 
 
 def purge_expired() -> int:
     """Delete every answer set whose idle time ran out; returns how many."""
     result = db.session.execute(delete(JourneyAnswers).where(JourneyAnswers.expires_at < _now()))
     db.session.commit()
+    erasure.scrub(db.session, ("journey_answers",))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -10,7 +10,7 @@
   var finished = ["sent", "failed", "expired", "gone"];
 
   function show(stage, text) {
-    var reached = order.indexOf(stage);
+    var reached = order.indexOf(stage === "delayed" ? "queued" : stage); // delayed: still queued, retrying
     list.querySelectorAll("[data-step]").forEach(function (item, index) {
       item.classList.toggle("report-step--done", stage === "sent" || (reached > index));
       item.classList.toggle("report-step--current", stage !== "sent" && reached === index);
@@ -18,7 +18,7 @@
     if (message.textContent !== text) {
       message.textContent = text; // a polite live region: read out only when it changes
     }
-    message.classList.toggle("report-status--bad", stage === "failed" || stage === "expired" || stage === "gone");
+    message.classList.toggle("report-status--bad", ["failed", "expired", "gone", "delayed"].indexOf(stage) !== -1);
   }
 
   function poll() {

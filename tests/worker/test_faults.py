@@ -280,3 +280,29 @@ def test_an_unwritable_reports_folder_fails_the_job_visibly_and_it_is_retried(
         )
     finally:
         workers.stop_all()
+
+
+def test_a_killed_workers_report_goes_to_another_when_its_30_s_lease_lapses_and_arrives_once_within_60_s(
+    seeded_app: Flask, patient: FlaskClient, smtp: Mailsink, environment: dict[str, str], fault_log: FaultLog
+) -> None:
+    # The production lease, and nobody calls the sweep: the surviving worker's own lease check must do it.
+    leased = Workers({**environment, "REPORT_LEASE_SECONDS": "30"})
+    try:
+        doomed = leased.start(threads=1)
+        ask_for_reports(patient, ["lease.lapsed@example.org"])
+        wait_until(lambda: rows(seeded_app)[0].status is ReportStatus.MAKING, 60, "the worker to start the report")
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+        killed = time.monotonic()
+        assert smtp.messages() == []
+        leased.start()
+        wait_until(lambda: rows(seeded_app)[0].status is ReportStatus.SENT, 60, "delivery within 60 s of the kill")
+        took = time.monotonic() - killed
+        time.sleep(3)  # would a late duplicate job send a second copy?
+        assert delivered_per_recipient(smtp) == {"lease.lapsed@example.org": 1}
+        fault_log.note(
+            "**A worker SIGKILLed mid-report, 30 s heartbeat lease, no manual sweep**: the surviving worker "
+            f"handed it out and delivered it {took:.0f} s after the kill, **exactly once**"
+        )
+    finally:
+        leased.stop_all()

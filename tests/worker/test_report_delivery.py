@@ -32,6 +32,7 @@ from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.extensions import db, mail, queue
 from clinicfinder.services import delivery, report_retention
 from tests.support.instances import copy_seeded
+from tests.support.jobs import run_jobs
 from tests.support.journey import TOKEN, answer_all, post
 from tests.support.mail import Mailsink
 
@@ -52,24 +53,6 @@ def patient(seeded_app: Flask) -> FlaskClient:
     client = seeded_app.test_client()
     answer_all(client, location="60611", treatment="micro_tese", budget="20000")
     return client
-
-
-def run_jobs(app: Flask) -> None:
-    """What the worker does, in this thread: every queued job, then the periodic sweep's re-enqueues."""
-    huey = queue.huey
-    for _ in range(50):
-        task = huey.dequeue()
-        if task is None:
-            # Retries wait in Huey's schedule: wait for the next one (tests use a 0.2 s backoff).
-            for later in huey.read_schedule(datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=2)):
-                time.sleep(max(0.0, (later.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()) + 0.05)
-                later.eta = None
-                huey.enqueue(later)
-            task = huey.dequeue()
-            if task is None:
-                return
-        huey.execute(task)
-    raise AssertionError("the queue never emptied")
 
 
 @pytest.fixture
@@ -285,8 +268,8 @@ def test_a_report_whose_worker_died_is_delivered_once_by_the_next(
     confirm(patient, smtp.wait_for(1)[0])
     with seeded_app.app_context():
         row = db.session.scalars(select(ReportRequest)).one()
-        # A worker claimed it a minute ago and was killed before sending (its queue message is gone).
-        row.status, row.claimed_at, row.attempts = ReportStatus.MAKING, datetime.now(UTC) - timedelta(minutes=1), 1
+        # A worker claimed it a moment ago and was killed before sending (its queue message is gone).
+        row.status, row.claimed_at, row.attempts = ReportStatus.MAKING, datetime.now(UTC) - timedelta(seconds=5), 1
         db.session.commit()
         queue.huey.flush()
         delivery.deliver_report(row.id)  # still within its lease: nobody else may take it

@@ -78,11 +78,13 @@ def _followed() -> tuple[str | None, ReportRequest | None]:
 
 
 def _stage(followed: str, row: ReportRequest | None) -> str:
-    """awaiting_confirmation | queued | making | sent | failed | expired | gone — for the progress page."""
+    """awaiting_confirmation | queued | delayed | making | sent | failed | expired | gone — for the progress page."""
     if followed == UNDISCLOSED:
         return ReportStatus.AWAITING_CONFIRMATION.value  # exactly what a real request shows
     if row is None:
         return "gone"  # erased through the email's link, or purged after REPORT_RETENTION_DAYS
+    if delivery.is_delayed(row):
+        return "delayed"  # not "waiting for its turn": an attempt failed on our side and will be retried
     return row.status.value
 
 
@@ -116,6 +118,10 @@ def stage_message(stage: str) -> str:
             "Waiting for you to confirm your address: open the email we sent and follow its link."
         ),
         "queued": _("Address confirmed. Your report is waiting for its turn."),
+        "delayed": _(
+            "Delayed — we are retrying. A problem on our side stopped your report for now; "
+            "we keep trying and send it as soon as it works."
+        ),
         "making": _("Making your report and sending it…"),
         "sent": _("Sent. Check your inbox for your report."),
         "failed": _("We could not send your report. Nothing was kept; you can download it instead."),
