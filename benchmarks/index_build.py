@@ -22,6 +22,7 @@ from clinicfinder.core.matching.money import ExchangeRates
 from clinicfinder.core.outcomes import outcome_library
 from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
+from clinicfinder.services.search import return_freed_memory
 
 
 def rss_mb() -> float:
@@ -49,6 +50,7 @@ def main(argv: list[str]) -> int:
         seconds = time.perf_counter() - began
         db.session.remove()
         gc.collect()
+        return_freed_memory()  # as the app's rebuild thread does after each build
         after = rss_mb()
     arrays = [value for value in index.__dict__.values() if hasattr(value, "nbytes")]
     nested = [column for value in index.__dict__.values() if isinstance(value, dict) for column in value.values()]

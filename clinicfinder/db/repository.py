@@ -7,7 +7,7 @@ and the facts of the clinics a search returns are both on the patient's critical
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,8 @@ from clinicfinder.db.models import (
 
 # Keeps every IN (...) list well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
+# Rows fetched and turned into arrays at a time when building the search index.
+ARRAY_CHUNK = 20_000
 # How services/listing.py marks a clinic's price on a service CDC lists: "… price; offered per <CDC source>".
 CDC_OFFERED = "offered per "
 OffersById = dict[str, dict[Treatment, Offer]]
@@ -119,8 +121,11 @@ class ClinicRepository:
             return np.array(list(map(position.__getitem__, values)), dtype=np.int64).reshape(-1)
 
         # Rows of the clinics left out above (inactive, no coordinates) are dropped by `position`.
-        figures = self._plain(select(OutcomeFigure.clinic_id, OutcomeFigure.year, OutcomeFigure.total_cycles))
-        figure_ids, years, cycles = _columns([row for row in figures if row[0] in position], 3)
+        figure_clinics, years, cycles = self._arrays(
+            select(OutcomeFigure.clinic_id, OutcomeFigure.year, OutcomeFigure.total_cycles),
+            lambda row: row[0] in position,
+            (positions, _ints, _floats),  # a cycle count of None becomes NaN
+        )
         labs = self._plain(
             select(Accreditation.clinic_id, Accreditation.body, Accreditation.status).where(
                 Accreditation.kind == AccreditationKind.LAB
@@ -149,7 +154,7 @@ class ClinicRepository:
             if currencies
             else literal(-1)
         )
-        offers = self._plain(
+        offer_clinics, treatments, availability, prices, currency_codes, claims = self._arrays(
             select(
                 TreatmentOffer.clinic_id,
                 _code(TreatmentOffer.treatment, TREATMENT_CODES),
@@ -157,31 +162,52 @@ class ClinicRepository:
                 cast(TreatmentOffer.price, Float),
                 currency_code,
                 case((unverified, source), else_=None),
-            )
+            ),
+            lambda row: row[0] in position and (row[5] is None or CDC_OFFERED in row[5]),
+            (positions, _ints, _ints, _floats, _ints, lambda claims: np.array([c is None for c in claims], np.bool_)),
         )
-        offers = [row for row in offers if row[0] in position and (row[5] is None or CDC_OFFERED in row[5])]
-        offer_ids, treatments, availability, prices, currency_codes, claims = _columns(offers, 6)
         return DirectoryColumns(
             ids=ids,
             names=names,
             statuses=statuses,
             latitude=np.array(latitudes, dtype=np.float64),
             longitude=np.array(longitudes, dtype=np.float64),
-            outcome_clinic=positions(figure_ids),
-            outcome_year=np.array(years, dtype=np.int64),
-            outcome_cycles=np.array(cycles, dtype=np.float64),  # None becomes NaN
+            outcome_clinic=figure_clinics,
+            outcome_year=years,
+            outcome_cycles=cycles,
             verified_clinic=positions([row[0] for row in verified]),
             verified_status=[row[2] for row in verified],
             body_clinic=positions([row[0] for row in held]),
             bodies=[row[1] for row in held],
-            offer_clinic=positions(offer_ids),
-            offer_treatment=np.array(treatments, dtype=np.int64),
-            offer_availability=np.array(availability, dtype=np.int64),
-            offer_price=np.array(prices, dtype=np.float64),
-            offer_currency=np.array(currency_codes, dtype=np.int64),
+            offer_clinic=offer_clinics,
+            offer_treatment=treatments,
+            offer_availability=availability,
+            offer_price=prices,
+            offer_currency=currency_codes,
             currencies=currencies,
-            price_counts=np.array([claim is None for claim in claims], dtype=np.bool_),
+            price_counts=claims,
         )
+
+    def _arrays(
+        self, statement: Any, keep: Callable[[tuple[Any, ...]], bool], convert: tuple[Callable[[list[Any]], Any], ...]
+    ) -> list[Any]:
+        """The kept rows of a select as one numpy array per column, converted a few thousand rows at a time.
+
+        Converting as they come keeps the Python objects of 400,000 rows from ever living at once:
+        the memory they took stayed with the process after the build.
+        """
+        parts: list[list[Any]] = [[to([]) for to in convert]]
+        connection = self._session.connection()
+        compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(str(compiled))
+            while rows := cursor.fetchmany(ARRAY_CHUNK):
+                kept = [row for row in rows if keep(row)]
+                parts.append([to(column) for to, column in zip(convert, _columns(kept, len(convert)), strict=True)])
+        finally:
+            cursor.close()
+        return [np.concatenate([part[spot] for part in parts]) for spot in range(len(convert))]
 
     def _plain(self, statement: Any) -> list[tuple[Any, ...]]:
         """All rows of a select as the driver's tuples, skipping SQLAlchemy's per-row result processing."""
@@ -332,6 +358,14 @@ class ClinicRepository:
             clinic_id: Fact(tuple(sorted(row.language for row in rows)), rows[0].source, rows[0].as_of)
             for clinic_id, rows in grouped.items()
         }
+
+
+def _ints(values: list[Any]) -> Any:
+    return np.array(values, dtype=np.int64)
+
+
+def _floats(values: list[Any]) -> Any:
+    return np.array(values, dtype=np.float64)  # None becomes NaN
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -6,6 +6,8 @@ app's configuration and the request's database session, so views and the worker 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import threading
 from collections.abc import Callable
@@ -116,6 +118,8 @@ class Services:
                 index = self.matcher.index_from_columns(repository.index_columns())
                 self._index = (revision, index)
                 self._rebuild_error = None
+                del index
+                return_freed_memory()
             except Exception as error:  # the previous index keeps serving; the next search tries again
                 log.exception("rebuilding the search index failed")
                 self._rebuild_error = error
@@ -129,6 +133,12 @@ class Services:
         if cached is None or cached[0] != key:
             cached = self._countries = (key, repository.countries())
         return cached[1]
+
+
+def return_freed_memory() -> None:
+    """Hand the rows' freed memory back to the system: glibc keeps it otherwise, ~20 MB a build at 100k."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _make_geocoder(config: Any) -> Gazetteer | OnlineGeocoder:
