@@ -310,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     text_out = "\n".join(lines)
     print(text_out)
     if args.write:
-        write_section("Search at 100,000 clinics", "python -m benchmarks.bench_search --write", text_out)
+        command = " ".join(["python -m benchmarks.bench_search", *(argv if argv is not None else sys.argv[1:])])
+        write_section("Search at 100,000 clinics", command, text_out)
     return 0
 
 
