@@ -95,10 +95,6 @@ class Services:
             return not thread.is_alive()
         return True
 
-    def build_index_now(self) -> None:
-        """Build the index in this thread, e.g. in gunicorn's master so that workers fork with it."""
-        self._start_rebuild().join()
-
     def _start_rebuild(self) -> threading.Thread:
         with _lock:
             if self._rebuild is None or not self._rebuild.is_alive():
