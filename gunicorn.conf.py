@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 # Pages spend their time in Python (matching, templates): processes, not threads, use the cores.
@@ -34,8 +35,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def post_fork(server: object, worker: object) -> None:
     """Connections must not be shared across fork: each worker opens its own pool."""
+    wsgi = sys.modules.get("wsgi")
+    if wsgi is None:
+        # Another app under this configuration (benchmarks/bare_app.py, the load test's baseline): importing
+        # wsgi here would build all of ClinicFinder in each of its workers, and its threads held up shutdown.
+        return
     from clinicfinder.extensions import db
 
-    app = __import__("wsgi").app
+    app = wsgi.app
     with app.app_context():
         db.engine.dispose(close=False)

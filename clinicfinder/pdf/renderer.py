@@ -10,14 +10,17 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from io import BytesIO
 
-from weasyprint import HTML
-
 from clinicfinder.core.report.builder import Report, render_html
-from clinicfinder.pdf.fetcher import AssetFetcher
 
 
 def render_pdf_here(html: str) -> bytes:
     """A tagged PDF/UA-1 file, made in this process; the HTML may load nothing but the bundled assets."""
+    # Imported here, not at the top: WeasyPrint (with its font and Pango bindings) took ~0.5 s of every web
+    # process's start-up, and only the render children and the PDF download use it.
+    from weasyprint import HTML
+
+    from clinicfinder.pdf.fetcher import AssetFetcher
+
     output = BytesIO()
     HTML(string=html, url_fetcher=AssetFetcher()).write_pdf(output, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     return output.getvalue()

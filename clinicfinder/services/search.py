@@ -6,7 +6,11 @@ app's configuration and the request's database session, so views and the worker 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import logging
 import threading
+from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Flask, current_app
@@ -22,15 +26,22 @@ from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
 
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class Services:
     def __init__(self, app: Flask) -> None:
+        self._app = app
         self._config = app.config
         self._geocoder: Gazetteer | OnlineGeocoder | None = None
         self._matcher: Matcher | None = None
+        # (revision, index), replaced whole by the rebuild thread: a reader sees the old pair or the new one.
         self._index: tuple[int, DirectoryIndex] | None = None
+        self._rebuild: threading.Thread | None = None
+        self._rebuild_error: BaseException | None = None
         self._countries: tuple[int, tuple[str, ...]] | None = None
+        # Called by the rebuild thread before it reads the directory: tests hold a rebuild open with it.
+        self.before_index_build: Callable[[], None] | None = None
 
     @property
     def geocoder(self) -> Gazetteer | OnlineGeocoder:
@@ -58,15 +69,58 @@ class Services:
         return self._matcher
 
     def index(self, repository: ClinicRepository) -> DirectoryIndex:
-        """The search index of the directory as it is now; rebuilt after any change."""
-        key = repository.revision()
-        cached = self._index
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        """The search index; after a change to the directory, the previous one until the new one is built.
+
+        The rebuild runs in a background thread (one at a time per process), never in the request
+        that noticed the change: at 100,000 clinics it takes over a second. Only a process that has no
+        index yet waits for the first one.
+        """
+        revision = repository.revision()
+        current = self._index
+        if current is not None:
+            if current[0] != revision:
+                self._start_rebuild()
+            return current[1]
+        self._start_rebuild().join()
+        current = self._index
+        if current is None:
+            raise RuntimeError("the search index could not be built") from self._rebuild_error
+        return current[1]
+
+    def wait_for_index(self, timeout: float | None = None) -> bool:
+        """Wait for a running rebuild to finish; False if it is still running after `timeout` seconds."""
+        thread = self._rebuild
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _start_rebuild(self) -> threading.Thread:
         with _lock:
-            if self._index is None or self._index[0] != key:
-                self._index = (key, self.matcher.build_index(repository.load_all()))
-            return self._index[1]
+            if self._rebuild is None or not self._rebuild.is_alive():
+                self._rebuild = threading.Thread(target=self._build_index, name="index-rebuild", daemon=True)
+                self._rebuild.start()
+            return self._rebuild
+
+    def _build_index(self) -> None:
+        with self._app.app_context():
+            try:
+                if self.before_index_build is not None:
+                    self.before_index_build()
+                repository = ClinicRepository(db.session)
+                # Read before the rows: a change landing meanwhile moves the revision past this one,
+                # and the next search starts another rebuild.
+                revision = repository.revision()
+                index = self.matcher.index_from_columns(repository.index_columns())
+                self._index = (revision, index)
+                self._rebuild_error = None
+                del index
+                return_freed_memory()
+            except Exception as error:  # the previous index keeps serving; the next search tries again
+                log.exception("rebuilding the search index failed")
+                self._rebuild_error = error
+            finally:
+                db.session.remove()
 
     def countries(self, repository: ClinicRepository) -> tuple[str, ...]:
         """The countries the directory has clinics in, read again after any change to it."""
@@ -75,6 +129,12 @@ class Services:
         if cached is None or cached[0] != key:
             cached = self._countries = (key, repository.countries())
         return cached[1]
+
+
+def return_freed_memory() -> None:
+    """Hand the rows' freed memory back to the system: glibc keeps it otherwise, ~20 MB a build at 100k."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _make_geocoder(config: Any) -> Gazetteer | OnlineGeocoder:

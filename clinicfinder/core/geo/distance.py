@@ -10,8 +10,15 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 # IUGG mean Earth radius: the sphere that best fits the ellipsoid for distances.
 EARTH_RADIUS_KM = 6371.0088
+# WGS-84, the ellipsoid geopy's geodesic uses by default.
+_A_KM = 6378.137
+_F = 1 / 298.257223563
+_B_KM = _A_KM * (1 - _F)
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -27,6 +34,61 @@ def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     from geopy.distance import geodesic
 
     return float(geodesic((lat1, lon1), (lat2, lon2)).km)
+
+
+def vincenty_km(
+    lat: float, lon: float, lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Vincenty's inverse formula on WGS-84 from one point to many, and where it converged.
+
+    It agrees with Karney's algorithm (`geodesic_km`) to well under a millimetre wherever it
+    converges, at about a microsecond a point instead of eighty; it fails to converge only for
+    nearly antipodal points, which the caller measures with `geodesic_km` instead.
+    """
+    u1 = math.atan((1 - _F) * math.tan(math.radians(lat)))
+    u2 = np.arctan((1 - _F) * np.tan(np.radians(lats)))
+    sin_u1, cos_u1, sin_u2, cos_u2 = math.sin(u1), math.cos(u1), np.sin(u2), np.cos(u2)
+    big_l = np.radians(lons - lon)
+    lam = big_l.copy()
+    converged = np.zeros(len(lats), dtype=np.bool_)
+    sin_sigma = cos_sigma = sigma = cos2_alpha = cos_2sm = np.zeros(len(lats))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for _ in range(100):
+            sin_lam, cos_lam = np.sin(lam), np.cos(lam)
+            sin_sigma = np.hypot(cos_u2 * sin_lam, cos_u1 * sin_u2 - sin_u1 * cos_u2 * cos_lam)
+            cos_sigma = sin_u1 * sin_u2 + cos_u1 * cos_u2 * cos_lam
+            sigma = np.arctan2(sin_sigma, cos_sigma)
+            sin_alpha = np.where(sin_sigma == 0, 0.0, cos_u1 * cos_u2 * sin_lam / sin_sigma)
+            cos2_alpha = 1 - sin_alpha**2
+            # On the equator cos²α is 0 and the term drops out.
+            cos_2sm = np.where(cos2_alpha == 0, 0.0, cos_sigma - 2 * sin_u1 * sin_u2 / cos2_alpha)
+            c = _F / 16 * cos2_alpha * (4 + _F * (4 - 3 * cos2_alpha))
+            previous = lam
+            lam = big_l + (1 - c) * _F * sin_alpha * (
+                sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm**2))
+            )
+            converged = np.abs(lam - previous) < 1e-12
+            if converged.all():
+                break
+        u_sq = cos2_alpha * (_A_KM**2 - _B_KM**2) / _B_KM**2
+        big_a = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)))
+        big_b = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)))
+        delta_sigma = (
+            big_b
+            * sin_sigma
+            * (
+                cos_2sm
+                + big_b
+                / 4
+                * (
+                    cos_sigma * (-1 + 2 * cos_2sm**2)
+                    - big_b / 6 * cos_2sm * (-3 + 4 * sin_sigma**2) * (-3 + 4 * cos_2sm**2)
+                )
+            )
+        )
+        distances: npt.NDArray[np.float64] = _B_KM * big_a * (sigma - delta_sigma)
+    converged &= np.isfinite(distances)
+    return distances, converged
 
 
 class BoundingBox(NamedTuple):

@@ -18,6 +18,7 @@ import numpy as np
 
 from clinicfinder.core.domain import Availability, Treatment
 from clinicfinder.core.i18n import KM_PER_MILE, N_, Text, text_for
+from clinicfinder.core.matching.columns import DirectoryColumns, index_from_columns
 from clinicfinder.core.matching.criteria import (
     Context,
     CriterionResult,
@@ -32,7 +33,7 @@ from clinicfinder.core.matching.index import DirectoryIndex, Floats, Ints, Score
 from clinicfinder.core.matching.money import ExchangeRates, Money
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, EXPERIENCE, PRICE, SUCCESS, order_reason, success
 from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind, assess_price
-from clinicfinder.core.outcomes import BandOutcome
+from clinicfinder.core.outcomes import BandOutcome, OutcomeLibrary, outcome_library
 
 ENOUGH_RESULTS = 3
 # The clinics that did not pass are listed by name, nearest first, up to this many: an "anywhere"
@@ -243,6 +244,10 @@ class Matcher:
 
     def build_index(self, clinics: Iterable[ClinicFacts]) -> DirectoryIndex:
         return DirectoryIndex.build(clinics, self.policy, self.rates)
+
+    def index_from_columns(self, rows: DirectoryColumns, library: OutcomeLibrary | None = None) -> DirectoryIndex:
+        """The same index as `build_index`, from plain rows: what a running app uses."""
+        return index_from_columns(rows, self.policy, self.rates, library or outcome_library())
 
     def search(self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader) -> SearchOutcome:
         scores = self.score(query, index, query.radius_km)

@@ -1,0 +1,65 @@
+"""One index build in a fresh process: its time and the resident memory it leaves behind.
+
+    python -m benchmarks.index_build INSTANCE_DIR rows|facts
+
+Run by bench_search in a child process for each measurement, so that the memory counted is
+what a fresh web worker gains by building the index, not what an earlier build left behind.
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+import time
+from pathlib import Path
+
+from clinicfinder.app import create_app
+from clinicfinder.core.matching.engine import Matcher
+from clinicfinder.core.matching.estimates import CostReference
+from clinicfinder.core.matching.money import ExchangeRates
+from clinicfinder.core.outcomes import outcome_library
+from clinicfinder.db.repository import ClinicRepository
+from clinicfinder.extensions import db
+from clinicfinder.services.search import return_freed_memory
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main(argv: list[str]) -> int:
+    instance, path = argv
+    app = create_app({"APP_ENV": "testing", "INSTANCE_DIR": instance})
+    with app.app_context():
+        matcher = Matcher(ExchangeRates.load(), CostReference.load())
+        repository = ClinicRepository(db.session)
+        repository.revision()  # the connection and SQLAlchemy's statement caches exist before we count
+        outcome_library()
+        gc.collect()
+        before = rss_mb()
+        began = time.perf_counter()
+        if path == "rows":
+            index = matcher.index_from_columns(repository.index_columns())
+        else:
+            index = matcher.build_index(repository.load_all())
+        seconds = time.perf_counter() - began
+        db.session.remove()
+        gc.collect()
+        return_freed_memory()  # as the app's rebuild thread does after each build
+        after = rss_mb()
+    arrays = [value for value in index.__dict__.values() if hasattr(value, "nbytes")]
+    nested = [column for value in index.__dict__.values() if isinstance(value, dict) for column in value.values()]
+    columns = [c for v in nested for c in (v.values() if isinstance(v, dict) else [v])]
+    nbytes = sum(a.nbytes for a in arrays) + sum(c.nbytes for c in columns)
+    print(json.dumps({"seconds": seconds, "rss_added_mb": after - before, "arrays_mb": nbytes / 2**20,
+                      "clinics": len(index)}))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,83 @@
+"""The index built from plain rows is the index built from the reference facts, column for column."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+from flask import Flask
+from sqlalchemy import select
+
+from clinicfinder.core.domain import Availability, ClinicStatus
+from clinicfinder.core.matching.criteria import QualityPolicy
+from clinicfinder.core.matching.engine import Matcher
+from clinicfinder.core.matching.estimates import CostReference
+from clinicfinder.core.matching.index import DirectoryIndex
+from clinicfinder.core.matching.money import ExchangeRates
+from clinicfinder.db.models import Clinic, TreatmentOffer
+from clinicfinder.db.repository import ClinicRepository
+from clinicfinder.extensions import db
+
+
+def assert_same_index(built: DirectoryIndex, reference: DirectoryIndex) -> None:
+    assert len(built) == len(reference) > 0
+    for name in ("ids", "names", "sort_names", "is_open", "outcomes_year", "lab_verified", "accepted_lab_body"):
+        assert np.array_equal(getattr(built, name), getattr(reference, name)), name
+    for name in ("latitude", "longitude", "yearly_cycles"):
+        assert np.array_equal(getattr(built, name), getattr(reference, name), equal_nan=True), name
+    for treatment, offered in reference.availability.items():
+        assert np.array_equal(built.availability[treatment], offered), treatment
+    for currency, columns in reference.price.items():
+        for treatment, prices in columns.items():
+            assert np.array_equal(built.price[currency][treatment], prices, equal_nan=True), (currency, treatment)
+    for age, lower in reference.success_lower.items():
+        assert np.array_equal(built.success_lower[age], lower, equal_nan=True), age
+
+
+def test_index_from_rows_is_the_index_from_facts_on_the_real_directory(seeded_app: Flask) -> None:
+    matcher = Matcher(ExchangeRates.load(), CostReference.load(), QualityPolicy())
+    with seeded_app.app_context():
+        repository = ClinicRepository(db.session)
+        reference = matcher.build_index(repository.load_all())
+        built = matcher.index_from_columns(repository.index_columns())
+    assert_same_index(built, reference)
+
+
+# (price, currency) on the first offers of the real directory: half units before and after conversion
+# (1,250.00 EUR is exactly $1,396.50 at the bundled rate), and currencies the patient never picks.
+PRICES = [
+    ("10000.50", "USD"),
+    ("1250.00", "EUR"),
+    ("0.50", "GBP"),
+    ("9999.99", "EUR"),
+    ("125000.00", "MXN"),
+    ("18000.49", "USD"),
+    ("7345.25", "GBP"),
+]
+SOURCES = [
+    "Clinic-reported price; offered per CDC ART Services and Profiles 2022",  # CDC's word on the service stands
+    "Clinic-reported",  # an unverified claim: neither its availability nor its price counts
+    "Clinic-reported, verified by ClinicFinder",  # a verified claim counts
+]
+
+
+def test_index_from_rows_agrees_on_prices_claims_and_unlisted_clinics(seeded_app: Flask) -> None:
+    matcher = Matcher(ExchangeRates.load(), CostReference.load(), QualityPolicy())
+    with seeded_app.app_context():
+        offers = db.session.scalars(select(TreatmentOffer).order_by(TreatmentOffer.id).limit(20)).all()
+        for offer, (amount, currency) in zip(offers, PRICES, strict=False):
+            offer.availability, offer.price, offer.currency = Availability.YES, Decimal(amount), currency
+        for offer, source in zip(offers[len(PRICES) :], SOURCES * 2, strict=False):
+            offer.source, offer.price, offer.currency = source, Decimal("5000.00"), "USD"
+        clinics = db.session.scalars(select(Clinic).order_by(Clinic.id.desc()).limit(2)).all()
+        clinics[0].status = ClinicStatus.INACTIVE
+        clinics[1].latitude = None
+        euros = (offers[1].clinic_id, offers[1].treatment)
+        db.session.commit()
+        repository = ClinicRepository(db.session)
+        reference = matcher.build_index(repository.load_all())
+        built = matcher.index_from_columns(repository.index_columns())
+    assert_same_index(built, reference)
+    # The edits reached the index: €1,250.00 is $1,396.50, rounded half up as every price shown.
+    (spot,) = np.flatnonzero(built.ids == euros[0])
+    assert built.price["USD"][euros[1]][spot] == 1397
