@@ -38,6 +38,7 @@ from clinicfinder.core.report.builder import (
     Report,
     ReportChoices,
     file_name,
+    summary_context,
 )
 from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.email import compose, external_url
@@ -321,7 +322,7 @@ def deliver_report(report_id: str) -> None:
     if row is None or row.recipient is None or row.answers is None:
         return  # erased between the claim and now
     try:
-        report = report_from_snapshot(row.answers, row.locale, row.confirmed_at or row.created_at)
+        report = report_from_snapshot(row.answers, row.locale, row.confirmed_at or row.created_at, emailed=True)
         pdf = _stored_pdf(row.id, report)
         message = compose(
             "report",
@@ -329,6 +330,7 @@ def deliver_report(report_id: str) -> None:
             row.locale,
             attachments=[Attachment(file_name(report), "application/pdf", pdf)],
             erase_url=external_url("report.erase_page", t=erase_token(row.id)),
+            **summary_context(report),  # the first page's table, readable without opening the PDF
         )
         message.extra_headers = {"Auto-Submitted": "auto-generated"}
         # The same id on every attempt: were a copy ever sent twice, mail systems could fold them.
@@ -389,7 +391,7 @@ def describe_error(error: BaseException) -> str:
     return type(error).__name__ + (f" {code}" if code else "")
 
 
-def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime) -> Report:
+def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime, *, emailed: bool = False) -> Report:
     budget = answers.get("budget")
     currency = answers["currency"]
     choices = ReportChoices(
@@ -420,7 +422,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         limit=REPORT_CLINICS,
     )
     outcome = services.search_clinics(query)
-    return Report(language=language, made_on=made_at.date(), choices=choices, outcome=outcome)
+    return Report(language=language, made_on=made_at.date(), choices=choices, outcome=outcome, emailed=emailed)
 
 
 def download_report(answers: dict[str, Any], language: str, place_label: str) -> tuple[bytes, str]:
