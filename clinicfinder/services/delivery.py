@@ -38,6 +38,7 @@ from clinicfinder.core.report.builder import (
     Report,
     ReportChoices,
     file_name,
+    summary_context,
 )
 from clinicfinder.db import erasure
 from clinicfinder.db.models import ReportRequest, ReportStatus
@@ -332,7 +333,7 @@ def _make_and_send(row: ReportRequest, token: str) -> None:
     report_id, answers, recipient = row.id, row.answers, row.recipient
     assert answers is not None and recipient is not None  # checked by the caller just after the claim
     try:
-        report = report_from_snapshot(answers, row.locale, row.confirmed_at or row.created_at)
+        report = report_from_snapshot(answers, row.locale, row.confirmed_at or row.created_at, emailed=True)
         pdf = stored_pdf(row.id, lambda: make_report_pdf(report))
         message = compose(
             "guide" if report.guide_only else "report",
@@ -340,6 +341,7 @@ def _make_and_send(row: ReportRequest, token: str) -> None:
             row.locale,
             attachments=[Attachment(file_name(report), "application/pdf", pdf)],
             erase_url=external_url("report.erase_page", t=erase_token(row.id)),
+            **summary_context(report),  # the first page's table, readable without opening the PDF
         )
         message.extra_headers = {"Auto-Submitted": "auto-generated"}
         # The same id on every attempt: were a copy ever sent twice, mail systems could fold them.
@@ -410,7 +412,7 @@ def describe_error(error: BaseException) -> str:
     return type(error).__name__ + (f" {code}" if code else "")
 
 
-def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime) -> Report:
+def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime, *, emailed: bool = False) -> Report:
     budget = answers.get("budget")
     currency = answers["currency"]
     choices = ReportChoices(
@@ -441,7 +443,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         limit=REPORT_CLINICS,
     )
     outcome = services.search_clinics(query)
-    return Report(language=language, made_on=made_at.date(), choices=choices, outcome=outcome)
+    return Report(language=language, made_on=made_at.date(), choices=choices, outcome=outcome, emailed=emailed)
 
 
 def download_report(answers: dict[str, Any], language: str, place_label: str) -> tuple[bytes, str]:

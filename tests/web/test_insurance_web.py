@@ -103,7 +103,8 @@ def test_the_report_summary_chapter_carries_the_same_box(seeded_app: Flask) -> N
     with seeded_app.app_context():
         report = delivery.report_from_snapshot(answers, "en", datetime(2026, 12, 1, tzinfo=UTC))
     document = html.unescape(builder.render_html(report))
-    summary = re.search(r'<section id="summary" class="chapter">.*?(?=<section id="clinics")', document, re.S)
+    # The summary: the first page's table and the pictures after it, before the clinics one by one.
+    summary = re.search(r'<section id="summary"[^>]*>.*?(?=<section id="clinics")', document, re.S)
     assert summary
     box = BOX.search(summary.group(0))
     assert box and box.group(1) == "il"

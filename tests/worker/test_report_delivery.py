@@ -693,3 +693,52 @@ def test_reports_purge_deletes_old_requests_stray_pdfs_and_expired_answers(
     [left] = report_rows(seeded_app)
     assert left.status is ReportStatus.EXPIRED and left.recipient is None and left.answers is None
     assert list(reports.glob("*")) == []
+
+
+# --- the report email itself -----------------------------------------------------------------------
+
+
+def html_part(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode()
+    raise AssertionError("no HTML part")
+
+
+def test_the_report_email_carries_the_summary_table_without_opening_the_pdf(
+    patient: FlaskClient, seeded_app: Flask, smtp: Mailsink
+) -> None:
+    ask_by_email(patient)
+    run_jobs(seeded_app)
+    confirm(patient, smtp.wait_for(1)[0])
+    run_jobs(seeded_app)
+    report = next(message for message in smtp.wait_for(2) if pdf_attachments(message))
+    [(_, pdf)] = pdf_attachments(report)
+    pdf_words = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+
+    # The text part: one numbered paragraph a clinic, in the report's order, with the clinic's own name.
+    text = text_part(report)
+    names = re.findall(r"^(\d+)\. (.+), [^,]+, [A-Z]{2} — ", text, flags=re.MULTILINE)
+    assert [int(rank) for rank, _ in names] == list(range(1, 11))
+    assert "&amp;" not in text
+    assert "Male-factor cycles / ICSI transfers: 17% / 88% (CDC, 2018)" in text
+    # The HTML part: the same clinics in a table a mail program shows as is, with nothing to fetch.
+    html = html_part(report)
+    table = html[html.index("<caption") : html.rindex("</table>")]
+    for _, name in names:
+        assert name.replace("&", "&amp;") in table
+        assert name in pdf_words  # the same rows as the PDF's first page
+    assert '<th scope="col"' in table and "Treatment confirmed" in table
+    for external in ("<img", "<link", "url(", "src=", "<style"):
+        assert external not in html
+    # Emailed, so it may say what was deleted once it was sent.
+    assert "Once it was sent we deleted them" in " ".join(pdf_words.split())
+
+
+def test_a_downloaded_report_says_it_was_never_sent_or_kept(patient: FlaskClient) -> None:
+    response = post(patient, "/report/download", {}, page="/find/results")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(response.data)).pages).split())
+    assert "Once it was sent" not in text
+    assert "we kept no copy of it and sent it to no one" in text

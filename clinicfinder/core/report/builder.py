@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from clinicfinder.core import templating
 from clinicfinder.core.domain import Treatment
@@ -22,6 +23,7 @@ from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.ordering import MALE_FACTOR_TREATMENTS, ORDERS
 from clinicfinder.core.report.guide import GLOSSARY, Guide, first_visit_guide
+from clinicfinder.core.report.shared import shared_facts
 from clinicfinder.core.vocabulary import (
     AGE_BAND_LABELS,
     DIAGNOSIS_LABELS,
@@ -78,6 +80,8 @@ class Report:
     made_on: date
     choices: ReportChoices
     outcome: SearchOutcome
+    # Emailed (and then deleted) or downloaded straight to the browser: the privacy note says which.
+    emailed: bool = False
 
     @property
     def text(self) -> Text:
@@ -97,31 +101,41 @@ class Report:
         return first_visit_guide(self.choices.treatment, self.choices.diagnosis, self.choices.situation)
 
 
+def summary_context(report: Report) -> dict[str, Any]:
+    """What templates/pdf/summary.html needs: the report's first page and the report email use the same rows."""
+    t = report.text
+    return {
+        "results": report.outcome.results[:REPORT_CLINICS],
+        "choices": report.choices,
+        "t": t,
+        "male_factor_treatment": report.choices.treatment in MALE_FACTOR_TREATMENTS,
+        "cost_items": {key: t.gettext(name) for key, name in COST_LABELS.items()},
+    }
+
+
 def render_html(report: Report) -> str:
     t = report.text
     template = templating.environment(report.language).get_template(
         GUIDE_TEMPLATE if report.guide_only else REPORT_TEMPLATE
     )
-    results = report.outcome.results[:REPORT_CLINICS]
+    context = summary_context(report)
+    results = context["results"]
     return template.render(
+        **context,
         report=report,
-        choices=report.choices,
         outcome=report.outcome,
-        results=results,
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in results),
+        shared=shared_facts(results),
         guide=report.guide,
         glossary=sorted(GLOSSARY, key=lambda entry: _sort_key(t.gettext(entry.term))),
         criteria=applicable(report.choices.treatment),
         questions=QUESTIONS_FOR_UNKNOWN,
-        t=t,
         treatment_name=t.gettext(TREATMENT_LABELS[report.choices.treatment.value]),
         treatment_explanation=t.gettext(TREATMENT_EXPLANATIONS[report.choices.treatment.value]),
         diagnosis_name=t.gettext(DIAGNOSIS_LABELS[report.choices.diagnosis]) if report.choices.diagnosis else None,
         situation_name=t.gettext(SITUATION_LABELS[report.choices.situation]) if report.choices.situation else None,
         age_band_name=t.gettext(AGE_BAND_LABELS[report.choices.age_band]) if report.choices.age_band else None,
-        cost_items={key: t.gettext(name) for key, name in COST_LABELS.items()},
         orders=ORDERS,
-        male_factor_treatment=report.choices.treatment in MALE_FACTOR_TREATMENTS,
     )
 
 

@@ -1,0 +1,157 @@
+"""The report's shape as a patient meets it: short, readable on a phone, pictures with words, honest wording."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import replace
+from io import BytesIO
+from typing import Any
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
+
+from clinicfinder.core.report import builder
+from clinicfinder.extensions import db
+from clinicfinder.pdf import renderer
+from tests.support.reports import catalog, make_pdf, pdf_text, snapshot
+
+SPANISH = {"place_label": "Chicago, Illinois, Estados Unidos"}
+SENT_WORDING = {
+    "en": "Once it was sent we deleted them, your email address and our copy of this file.",
+    "es": "Una vez enviado, las borramos junto con su dirección de correo y nuestra copia de este archivo.",
+}
+DOWNLOADED_WORDING = {
+    "en": "we kept no copy of it and sent it to no one",
+    "es": "no guardamos ninguna copia ni lo enviamos a nadie",
+}
+
+
+@pytest.fixture(scope="module")
+def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    from clinicfinder.app import create_app
+    from tests.support.instances import copy_seeded, make_environment
+
+    instance = tmp_path_factory.mktemp("report-shape")
+    copy_seeded(seeded_database, instance)
+    app = create_app(make_environment(instance))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["en", "es"])
+def standard(app: Flask, request: pytest.FixtureRequest) -> tuple[str, builder.Report, bytes]:
+    """The standard ten-clinic report (Chicago, micro-TESE, non-obstructive azoospermia, $15,000), downloaded."""
+    language = request.param
+    answers = snapshot("micro_tese", **(SPANISH if language == "es" else {}))
+    report, pdf = make_pdf(app, answers, language)
+    return language, report, pdf
+
+
+@pytest.fixture(scope="module")
+def charted(app: Flask) -> tuple[builder.Report, bytes]:
+    """An IVF report with an age band: every clinic has a rate and a typical cost to draw."""
+    return make_pdf(app, snapshot("ivf", age_band="35_37"))
+
+
+def font_sizes(pdf: bytes) -> list[tuple[float, str]]:
+    """(size in points as printed, text) for every run of text: the Tf size scaled by the text and page matrices."""
+    runs: list[tuple[float, str]] = []
+    for page in PdfReader(BytesIO(pdf)).pages:
+
+        def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+            if text.strip():
+                scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
+                runs.append((round(size * scale, 2), text.strip()))
+
+        page.extract_text(visitor_text=visit)
+    return runs
+
+
+def figures(pdf: bytes) -> list[str | None]:
+    """The /Alt text of every /Figure in the PDF's structure tree (None where a figure has none)."""
+    found: list[str | None] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, ArrayObject):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, DictionaryObject):
+            if node.get("/S") == "/Figure":
+                alt = node.get("/Alt")
+                found.append(None if alt is None else str(alt))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(catalog(PdfReader(BytesIO(pdf)))["/StructTreeRoot"])
+    return found
+
+
+def test_the_standard_report_is_at_most_eight_pages_and_150_kb(standard: tuple[str, builder.Report, bytes]) -> None:
+    _, report, pdf = standard
+    assert len(report.outcome.results) >= 10
+    assert len(PdfReader(BytesIO(pdf)).pages) <= 8
+    assert len(pdf) <= 150 * 1024
+
+
+def test_nothing_the_patient_needs_is_lost_in_the_short_report(standard: tuple[str, builder.Report, bytes]) -> None:
+    language, report, pdf = standard
+    text = pdf_text(pdf)
+    for result in report.outcome.results[:10]:
+        assert result.clinic.name in text  # every clinic, in the table and in its block
+        if result.clinic.phone:
+            assert result.clinic.phone in text
+    # Every shown fact keeps its source and year; the CDC file is named once in the sources list.
+    assert "CDC NASS 2022 ART Services and Profiles" in text
+    assert ("CDC, 2018" in text) and (text.count("CDC, 2018") >= 9)  # the male-factor shares' year, per row
+    # "Unknown" is said once for what no clinic has told us, with the question to ask each.
+    unknown_once = {"en": "it is unknown for all of them", "es": "es desconocido para todas"}[language]
+    assert text.count(unknown_once) == 1
+    question = {"en": "Do you offer this treatment yourselves", "es": "¿Ofrecen ustedes mismos este tratamiento"}
+    assert text.count(question[language]) == 1
+    assert {"en": "Insurance law in Illinois", "es": "Illinois"}[language] in text  # the state-law box stays
+
+
+def test_the_standard_report_is_readable_on_a_phone(standard: tuple[str, builder.Report, bytes]) -> None:
+    _, _, pdf = standard
+    runs = font_sizes(pdf)
+    assert min(size for size, _ in runs) >= 8.5  # notes, sources, page numbers, chart labels
+    characters = sum(len(text) for _, text in runs)
+    small = sum(len(text) for size, text in runs if size < 11)
+    assert small / characters < 0.25  # the body is the text, the notes are notes
+    guide = [size for size, text in runs if text.startswith(("Photo ID", "Un documento de identidad"))]
+    assert guide and min(guide) >= 11
+
+
+def test_the_charts_are_figures_with_their_data_in_words(charted: tuple[builder.Report, bytes]) -> None:
+    report, pdf = charted
+    alts = figures(pdf)
+    assert len(alts) == 3 and all(alts)  # cost, outcome and distance, each with a text alternative
+    cost, outcome, distance = (alt or "" for alt in alts)
+    first = report.outcome.results[0]
+    assert cost.startswith("Cost against your budget (your budget $15,000)")
+    assert first.clinic.name in cost and "(estimate)" in cost and "above your budget" in cost
+    assert outcome.startswith("Live births per intended retrieval, your age")
+    assert first.success is not None and first.success.rate is not None
+    assert f"{first.success.rate * 100:.1f}%" in outcome and "national figure" in outcome
+    assert first.clinic.name in distance and "mi" in distance
+    assert b"pdfuaid:part" in catalog(PdfReader(BytesIO(pdf)))["/Metadata"].get_object().get_data()
+
+
+def test_a_downloaded_copy_does_not_claim_it_was_sent(standard: tuple[str, builder.Report, bytes]) -> None:
+    language, _, pdf = standard
+    text = pdf_text(pdf)
+    assert SENT_WORDING[language] not in text
+    assert DOWNLOADED_WORDING[language] in text
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_an_emailed_copy_says_what_was_deleted_once_it_was_sent(app: Flask, language: str) -> None:
+    report, _ = make_pdf(app, snapshot("micro_tese", **(SPANISH if language == "es" else {})), language)
+    text = pdf_text(renderer.make_report_pdf(replace(report, emailed=True)))
+    assert SENT_WORDING[language] in text
+    assert DOWNLOADED_WORDING[language] not in text
