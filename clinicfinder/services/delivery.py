@@ -427,6 +427,7 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
         currency=currency,
         include_unpriced=answers.get("include_unpriced", True),
         paper=report_paper(answers.get("paper"), answers["place"].get("country"), language),
+        home=(answers["place"]["latitude"], answers["place"]["longitude"]),
     )
     query = SearchQuery(
         latitude=answers["place"]["latitude"],

@@ -138,7 +138,9 @@ def test_the_charts_are_figures_with_their_data_in_words(charted: tuple[builder.
     assert outcome.startswith("Live births per intended retrieval, your age")
     assert first.success is not None and first.success.rate is not None
     assert f"{first.success.rate * 100:.1f}%" in outcome and "national figure" in outcome
-    assert first.clinic.name in distance and "mi" in distance
+    # the map of the clinics, as on the results page, says what it shows and every distance in words
+    assert distance.startswith(f"Map: {len(report.outcome.results[:10])} clinics within 99\u00a0mi of Chicago")
+    assert f"1. {first.clinic.name}, " in distance and "Distances:" in distance
     assert b"pdfuaid:part" in catalog(PdfReader(BytesIO(pdf)))["/Metadata"].get_object().get_data()
 
 

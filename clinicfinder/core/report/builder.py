@@ -17,6 +17,7 @@ from clinicfinder.core import templating
 from clinicfinder.core.domain import Treatment
 from clinicfinder.core.i18n import N_, Text, text_for
 from clinicfinder.core.insurance import laws_for_places
+from clinicfinder.core.map import MapDrawing, Place, draw_map
 from clinicfinder.core.matching.criteria import applicable
 from clinicfinder.core.matching.engine import SearchOutcome
 from clinicfinder.core.matching.estimates import COST_LABELS
@@ -72,6 +73,7 @@ class ReportChoices:
     currency: str
     include_unpriced: bool
     paper: str = "A4"  # the CSS page size of the place's paper (core.place_defaults)
+    home: tuple[float, float] | None = None  # (latitude, longitude) of the place, for the map
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,9 @@ class Report:
 def summary_context(report: Report) -> dict[str, Any]:
     """What templates/pdf/summary.html needs: the report's first page and the report email use the same rows."""
     t = report.text
+    results = report.outcome.results[:REPORT_CLINICS]
     return {
-        "results": report.outcome.results[:REPORT_CLINICS],
+        "results": results,
         "choices": report.choices,
         "t": t,
         "male_factor_treatment": report.choices.treatment in MALE_FACTOR_TREATMENTS,
@@ -125,6 +128,7 @@ def render_html(report: Report) -> str:
         report=report,
         outcome=report.outcome,
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in results),
+        report_map=report_map(report.choices, results),
         shared=shared_facts(results),
         guide=report.guide,
         glossary=sorted(GLOSSARY, key=lambda entry: _sort_key(t.gettext(entry.term))),
@@ -137,6 +141,14 @@ def render_html(report: Report) -> str:
         age_band_name=t.gettext(AGE_BAND_LABELS[report.choices.age_band]) if report.choices.age_band else None,
         orders=ORDERS,
     )
+
+
+def report_map(choices: ReportChoices, results: Any) -> MapDrawing | None:
+    """The results page's map of these clinics, for the summary page; None without a place to frame on."""
+    if choices.home is None or not results:
+        return None
+    pins = [Place(r.rank, r.clinic.name, r.clinic.latitude, r.clinic.longitude, key=r.clinic.id) for r in results]
+    return draw_map(choices.home[0], choices.home[1], choices.radius_km, pins)
 
 
 def _sort_key(word: str) -> str:
