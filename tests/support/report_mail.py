@@ -1,45 +1,33 @@
-"""An emailed report's path in a test: the worker's jobs run in this thread, and the messages read back."""
+"""An emailed report's messages read back in a test: their parts, attachments and links, and the confirmation."""
 
 from __future__ import annotations
 
 import re
-import time
-from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask
 from flask.testing import FlaskClient
 
-from clinicfinder.extensions import queue
 from tests.support.journey import TOKEN
 
 
-def run_jobs(app: Flask) -> None:
-    """What the worker does: every queued job, and any retry waiting in Huey's schedule."""
-    huey = queue.huey
-    for _ in range(50):
-        task = huey.dequeue()
-        if task is None:
-            for later in huey.read_schedule(datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=2)):
-                time.sleep(max(0.0, (later.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()) + 0.05)
-                later.eta = None
-                huey.enqueue(later)
-            task = huey.dequeue()
-            if task is None:
-                return
-        huey.execute(task)
-    raise AssertionError("the queue never emptied")
-
-
-def text_part(message: Message) -> str:
+def part_of_type(message: Message, content_type: str) -> str:
+    """The decoded body of the message's first part of `content_type`."""
     for part in message.walk():
-        if part.get_content_type() == "text/plain":
+        if part.get_content_type() == content_type:
             payload = part.get_payload(decode=True)
             assert isinstance(payload, bytes)
             return payload.decode()
-    raise AssertionError("no text part")
+    raise AssertionError(f"no {content_type} part")
+
+
+def text_part(message: Message) -> str:
+    return part_of_type(message, "text/plain")
+
+
+def html_part(message: Message) -> str:
+    return part_of_type(message, "text/html")
 
 
 def pdf_attachments(message: Message) -> list[tuple[str, bytes]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from tests.support.instances import POSTGRES
 from tests.support.jobs import run_jobs
 from tests.support.journey import TOKEN, answer_all, post
 from tests.support.mail import Mailsink
+from tests.support.report_mail import text_part
 
 # Found in no clinic's record and in nothing the app ships: only the patient could have put them there.
 CANARY_ADDRESS = "Canary.Q7zX+report@Example.org"
@@ -56,15 +56,6 @@ def confirm_from(client: FlaskClient, message: str) -> None:
     client.post("/report/confirm", data={"csrf_token": csrf.group(1), "token": token.group(1)})
 
 
-def plain_text(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode()
-    raise AssertionError("no text part")
-
-
 def test_after_the_report_is_sent_and_the_purges_run_no_file_holds_the_address_or_the_postcode(
     seeded_app: Flask, smtp: Mailsink, environment: dict[str, str]
 ) -> None:
@@ -86,7 +77,7 @@ def test_after_the_report_is_sent_and_the_purges_run_no_file_holds_the_address_o
 
     run_jobs(seeded_app)
     [confirmation] = smtp.wait_for(1)
-    confirm_from(patient, plain_text(confirmation))
+    confirm_from(patient, text_part(confirmation))
     run_jobs(seeded_app)
     report = smtp.wait_for(2)[-1]
     assert report["To"] == "Canary.Q7zX+report@example.org"
@@ -121,7 +112,7 @@ def test_the_emails_erase_link_and_start_again_leave_nothing_on_disk(
     run_jobs(seeded_app)
     [confirmation] = smtp.wait_for(1)
 
-    erase = re.search(r"https?://\S+(/report/erase\?t=\S+)", plain_text(confirmation))
+    erase = re.search(r"https?://\S+(/report/erase\?t=\S+)", text_part(confirmation))
     assert erase
     page = patient.get(erase.group(1)).get_data(as_text=True)
     token = re.search(r'name="token"[^>]*value="([^"]+)"', page)

@@ -11,9 +11,10 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from clinicfinder.core.report import builder
+from tests.support.jobs import run_jobs
 from tests.support.journey import answer_all, answer_where_anyway, post
 from tests.support.mail import Mailsink
-from tests.support.report_mail import confirm, pdf_attachments, run_jobs, text_part
+from tests.support.report_mail import confirm, pdf_attachments, text_part
 from tests.support.reports import make_pdf, pdf_text, snapshot
 
 

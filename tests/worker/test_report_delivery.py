@@ -11,11 +11,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import Message
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import trustme
@@ -35,6 +33,7 @@ from tests.support.instances import copy_seeded
 from tests.support.jobs import run_jobs
 from tests.support.journey import TOKEN, answer_all, post
 from tests.support.mail import Mailsink
+from tests.support.report_mail import confirm, html_part, link, pdf_attachments, text_part
 
 ADDRESS = "Patient.Person+clinics@Example.org"
 
@@ -84,42 +83,6 @@ def report_rows(app: Flask) -> list[ReportRequest]:
         rows = list(db.session.scalars(select(ReportRequest)))
         db.session.expunge_all()
         return rows
-
-
-def link(message: Message, path: str) -> str:
-    body = text_part(message)
-    found = re.search(rf"https?://\S+{re.escape(path)}\?t=\S+", body)
-    assert found, body
-    url = urlsplit(found.group(0))
-    return f"{url.path}?{url.query}"
-
-
-def text_part(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode()
-    raise AssertionError("no text part")
-
-
-def pdf_attachments(message: Message) -> list[tuple[str, bytes]]:
-    found = []
-    for part in message.walk():
-        if part.get_content_type() == "application/pdf":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            found.append((part.get_filename() or "", payload))
-    return found
-
-
-def confirm(client: FlaskClient, message: Message) -> Any:
-    page = client.get(link(message, "/report/confirm"))
-    assert page.status_code == 200
-    token = re.search(r'name="token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
-    csrf = TOKEN.search(page.get_data(as_text=True))
-    assert token and csrf
-    return client.post("/report/confirm", data={"csrf_token": csrf.group(1), "token": token.group(1)})
 
 
 # --- the journey ---------------------------------------------------------------------------------
@@ -696,15 +659,6 @@ def test_reports_purge_deletes_old_requests_stray_pdfs_and_expired_answers(
 
 
 # --- the report email itself -----------------------------------------------------------------------
-
-
-def html_part(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode()
-    raise AssertionError("no HTML part")
 
 
 def test_the_report_email_carries_the_summary_table_without_opening_the_pdf(
