@@ -105,8 +105,10 @@ def walk(page: Page, base: str, language: str, out: Path, size: str, maildir: Pa
             page.get_by_role("button", name=words["download"]).click()
         pdf = out / f"report-{language}.pdf"
         download.value.save_as(pdf)
-        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "4", str(pdf), str(out / f"pdf-{language}")],
-                       check=True)  # fmt: skip
+        for number in range(1, 5):  # pdftoppm pads page numbers by the page count: name them ourselves
+            target = out / f"pdf-{language}-{number:02d}"
+            subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(number), "-l", str(number),
+                            str(pdf), str(target)], check=True)  # fmt: skip
         pdf.unlink()
     address = f"screens-{language}-{size}-{int(time.time())}@example.org"  # a fresh one: no older mail matches
     page.locator("#email").fill(address)

@@ -114,3 +114,23 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
             elif child in on_stack:
                 low[node] = min(low[node], index[child])
     return components
+
+
+# Folders a merge can touch; a conflict marker left in any of them would ship as text (a template
+# shows it to patients) or break a parse far from the merge.
+SOURCE_FOLDERS = ("clinicfinder", "templates", "content", "translations", "tests", "scripts", "tools", "benchmarks",
+                  "migrations", "docs", "data", "deploy")  # fmt: skip
+TEXT_SUFFIXES = {".py", ".html", ".txt", ".yaml", ".yml", ".po", ".md", ".css", ".js", ".csv", ".toml", ".sh", ".cfg"}
+
+
+def test_no_file_holds_a_merge_conflict_marker() -> None:
+    root = PACKAGE.parent
+    offenders = []
+    for folder in SOURCE_FOLDERS:
+        for path in (root / folder).rglob("*"):
+            if path.suffix not in TEXT_SUFFIXES or not path.is_file():
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+                if line.startswith(("<<<<<<< ", ">>>>>>> ")):
+                    offenders.append(f"{path.relative_to(root)}:{number}")
+    assert not offenders, "unresolved merge conflicts:\n" + "\n".join(offenders)
