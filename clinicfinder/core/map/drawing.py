@@ -95,7 +95,7 @@ def draw_map(
         [point for _, point in on_map], LABEL_RADIUS, WIDTH, height, keep_clear=[home] if home else []
     )
     pins = tuple(
-        Pin(place.rank, place.name, place.key, point[0], point[1], label[0], label[1])
+        Pin(place.rank, place.name, place.key, point[0], point[1], round(label[0], 1), round(label[1], 1))
         for (place, point), label in zip(on_map, labels, strict=True)
     )
     return MapDrawing(

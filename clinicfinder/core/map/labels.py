@@ -65,7 +65,7 @@ def _candidates(pin: Point, radius: float, width: float, height: float) -> Itera
     low_x, low_y, high_x, high_y = radius, radius, width - radius, height - radius
     sx, sy = start
     for dx, dy in _spiral(radius, math.hypot(width, height)):
-        x, y = round(sx + dx, 1), round(sy + dy, 1)
+        x, y = sx + dx, sy + dy  # unrounded here (this loop is the hot one); the drawing rounds what it keeps
         if low_x <= x <= high_x and low_y <= y <= high_y:
             yield x, y
 
