@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from flask.testing import FlaskClient
@@ -45,3 +46,12 @@ def answer_where_anyway(client: FlaskClient, location: str, *, unit: str = "mi")
     """A place outside the directory's countries: told so at the where step, then "Search the US directory anyway"."""
     assert post(client, "/find/where", {"location": location, "radius": "25", "unit": unit}).status_code == 302
     assert post(client, "/find/where/anyway", {}, page="/find/where").headers["Location"].endswith("/find/treatment")
+
+
+def results_page(client: FlaskClient, location: str, radius: str = "25") -> str:
+    """The results page, unescaped, after the three steps from `location` within `radius` miles."""
+    assert post(client, "/find/where", {"location": location, "radius": radius, "unit": "mi"}).status_code == 302
+    answer_all(client, location=None)
+    response = client.get("/find/results")
+    assert response.status_code == 200
+    return html.unescape(response.get_data(as_text=True))

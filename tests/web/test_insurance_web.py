@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from clinicfinder.core.insurance import state_law
 from clinicfinder.core.report import builder
 from clinicfinder.services import delivery
-from tests.support.journey import answer_all, post
+from tests.support.journey import answer_all, post, results_page
 
 BOX = re.compile(r'<section class="state-law" id="state-law-(\w\w)".*?</section>', re.S)
 
@@ -21,13 +21,6 @@ BOX = re.compile(r'<section class="state-law" id="state-law-(\w\w)".*?</section>
 @pytest.fixture
 def patient(seeded_app: Flask) -> FlaskClient:
     return seeded_app.test_client()
-
-
-def results_page(patient: FlaskClient, location: str) -> str:
-    answer_all(patient, location=location)
-    response = patient.get("/find/results")
-    assert response.status_code == 200
-    return html.unescape(response.get_data(as_text=True))
 
 
 def test_a_chicago_search_shows_illinois_law_once_with_its_statute_and_source_link(patient: FlaskClient) -> None:

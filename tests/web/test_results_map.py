@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.journey import answer_all, post
+from tests.support.journey import post, results_page
 
 MAP = re.compile(r'<figure class="results-map".*?</figure>', re.S)
 PIN = re.compile(r'<a href="#clinic-([^"]+)" class="map-pin" data-card="clinic-\1" aria-label="(\d+)\. ([^"]+)">')
@@ -21,16 +20,8 @@ def patient(seeded_app: Flask) -> FlaskClient:
     return seeded_app.test_client()
 
 
-def results(patient: FlaskClient, location: str, radius: str = "25") -> str:
-    assert post(patient, "/find/where", {"location": location, "radius": radius, "unit": "mi"}).status_code == 302
-    answer_all(patient, location=None)
-    response = patient.get("/find/results")
-    assert response.status_code == 200
-    return html.unescape(response.get_data(as_text=True))
-
-
 def test_a_houston_search_pins_every_card_in_order_and_says_what_the_map_shows(patient: FlaskClient) -> None:
-    page = results(patient, "77030")
+    page = results_page(patient, "77030")
     figure = MAP.search(page)
     assert figure
     pins = PIN.findall(figure.group(0))
@@ -50,7 +41,7 @@ def test_a_houston_search_pins_every_card_in_order_and_says_what_the_map_shows(p
 
 
 def test_anywhere_shows_the_whole_country_without_a_radius(patient: FlaskClient) -> None:
-    page = results(patient, "77030", radius="anywhere")
+    page = results_page(patient, "77030", radius="anywhere")
     figure = MAP.search(page)
     assert figure and 'class="map-radius"' not in figure.group(0)
     assert 'viewBox="0 0 400.0 250.3"' in figure.group(0)
@@ -59,14 +50,14 @@ def test_anywhere_shows_the_whole_country_without_a_radius(patient: FlaskClient)
 
 def test_in_spanish_the_map_speaks_spanish(patient: FlaskClient) -> None:
     post(patient, "/language", {"language": "es", "next": "/"}, page="/")
-    page = results(patient, "77030")
+    page = results_page(patient, "77030")
     figure = MAP.search(page)
     assert figure and "Mapa de las clínicas" in figure.group(0)
     assert re.search(r"clínicas a menos de 25\s+mi de", figure.group(0)), figure.group(0)[-400:]
 
 
 def test_the_results_page_loads_nothing_from_another_origin(patient: FlaskClient) -> None:
-    page = results(patient, "10016", radius="10")
+    page = results_page(patient, "10016", radius="10")
     assert MAP.search(page)
     # Links out (CDC, state laws) are fine; anything the browser would fetch by itself is not.
     fetched = re.findall(r'<(?:img|script|iframe|source|image|use)\b[^>]*\b(?:src|href)="([^"]+)"', page)

@@ -4,7 +4,6 @@
 numbers and SVG path data; `templates/macros/map.html` writes the picture.
 """
 
-from clinicfinder.core.map.atlas import source_credit
 from clinicfinder.core.map.drawing import MapDrawing, Pin, Place, draw_map
 
-__all__ = ["MapDrawing", "Pin", "Place", "draw_map", "source_credit"]
+__all__ = ["MapDrawing", "Pin", "Place", "draw_map"]

@@ -40,11 +40,6 @@ def states() -> tuple[State, ...]:
     return tuple(loaded)
 
 
-@functools.cache
-def source_credit() -> str:
-    return str(json.loads(STATES_FILE.read_text(encoding="utf-8"))["source"])
-
-
 def clip_ring(ring: Ring, left: float, top: float, right: float, bottom: float) -> Ring:
     """Sutherland–Hodgman against a rectangle: the part of a polygon ring inside it (still a ring)."""
     edges: list[tuple[Callable[[Point], bool], Callable[[Point, Point], Point]]] = [
