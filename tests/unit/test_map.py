@@ -158,6 +158,35 @@ def test_labels_never_overlap_and_stay_in_view(pins: list[tuple[float, float]]) 
             assert math.dist(a, b) >= 2 * LABEL_RADIUS + 2
 
 
+clustered = st.tuples(points, st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=1, max_size=10))
+
+
+@given(st.lists(clustered, min_size=1, max_size=3))
+@settings(max_examples=150, deadline=None)
+def test_clustered_pins_get_labels_clear_of_each_other_and_of_other_pins_and_close_by(
+    clusters: list[tuple[tuple[float, float], list[tuple[float, float]]]],
+) -> None:
+    # A city's clinics on the national map fall within a few units of each other: the case where
+    # the label search resumes where the previous pin's ended instead of starting again.
+    pins = [(min(max(x + dx, 0), 400), min(max(y + dy, 0), 300)) for (x, y), spread in clusters for dx, dy in spread]
+    home = pins[0]
+    labels = place_labels(pins, LABEL_RADIUS, 400, 300, keep_clear=[home])
+    for i, label in enumerate(labels):
+        assert all(math.dist(label, other) >= 2 * LABEL_RADIUS + 2 for other in labels[i + 1 :])
+        if label != pins[i]:  # a moved label covers no other pin (one on its own pin may sit over a neighbour)
+            assert all(math.dist(label, pin) >= LABEL_RADIUS + 4 for j, pin in enumerate(pins) if j != i)
+        assert math.dist(label, home) >= LABEL_RADIUS + 8
+        assert math.dist(label, pins[i]) <= 12 * LABEL_RADIUS  # out of the crowd, not across the map
+
+
+def test_a_drawing_writes_one_dot_a_pin_and_one_leader_a_moved_label() -> None:
+    places = [Place(i + 1, f"Clinic {i + 1}", HOUSTON[0] + i * 0.01, HOUSTON[1]) for i in range(6)]
+    drawing = draw_map(*HOUSTON, None, places)
+    assert drawing.dots.count("M") == len(drawing.pins) == 6
+    # home sits on clinic 1, so its label moves too: six leaders
+    assert drawing.leaders.count("M") == sum(pin.moved for pin in drawing.pins) == 6
+
+
 def test_twenty_clinics_on_one_street_still_get_twenty_readable_labels() -> None:
     same_spot = [(200.0 + i * 0.2, 150.0) for i in range(20)]
     labels = place_labels(same_spot, LABEL_RADIUS, 400, 300)

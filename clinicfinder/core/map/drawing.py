@@ -19,6 +19,7 @@ WIDTH = 400.0  # view units; the page scales the picture to its column (≈ 343 
 RADIUS_HEIGHT = 300.0
 MARGIN = 14.0
 LABEL_RADIUS = 11.0
+DOT_RADIUS = 3.0
 KM_PER_DEGREE = 111.2
 
 
@@ -47,6 +48,10 @@ class MapDrawing:
     circle: tuple[float, float, float] | None  # (cx, cy, r) of the search radius
     pins: tuple[Pin, ...]
     unmapped: int  # clinics outside the map (a Pacific territory on the national map)
+    # Every pin's dot, and the leader lines of moved labels, as one SVG path each: the page writes
+    # two attributes instead of two elements a pin (the per-pin markup was most of the map's cost).
+    dots: str = ""
+    leaders: str = ""
     label_radius: float = LABEL_RADIUS
 
 
@@ -106,7 +111,19 @@ def draw_map(
         circle=circle,
         pins=pins,
         unmapped=len(located) - len(on_map),
+        dots="".join(f"M{_n(p.x - DOT_RADIUS)} {_n(p.y)}{_DOT}" for p in pins),
+        leaders="".join(f"M{_n(p.x)} {_n(p.y)}L{_n(p.label_x)} {_n(p.label_y)}" for p in pins if p.moved),
     )
+
+
+# A dot as two half-circle arcs from its left edge (SVG path data has no circle command).
+_ARC = f"a{DOT_RADIUS:g} {DOT_RADIUS:g} 0 1 0"
+_DOT = f"{_ARC} {2 * DOT_RADIUS:g} 0{_ARC} {-2 * DOT_RADIUS:g} 0"
+
+
+def _n(value: float) -> str:
+    """A coordinate to a tenth, without a trailing ".0"."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 @functools.lru_cache(maxsize=256)

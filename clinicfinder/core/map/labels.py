@@ -34,19 +34,33 @@ def place_labels(
     clearance = (2 * radius + 2.0) ** 2
     pin_clearance = (radius + pin_radius + 1.0) ** 2
     mark_clearance = (radius + keep_clear_radius) ** 2
+    # A pin within a label's radius of earlier pins starts its spiral where theirs ended, not at the
+    # centre again, where every spot is already taken: the national map puts a city's twenty
+    # clinics on a few units, and scanning from the centre each time made placement quadratic. It
+    # may land a ring further out than the very first free spot; every spot it takes is still
+    # checked in full, so nothing overlaps.
+    steps: list[int] = []  # where each pin's label was found on the spiral (-1: on the pin)
+    near = radius**2
     for index, pin in enumerate(pins):
         others = [*pins[:index], *pins[index + 1 :]]
-        for spot in _candidates(pin, radius, width, height):
+        pin_x, pin_y = pin
+        after = max(
+            (step for (x, y), step in zip(pins, steps, strict=False) if (pin_x - x) ** 2 + (pin_y - y) ** 2 <= near),
+            default=0,
+        )
+        for step, spot in _candidates(pin, radius, width, height, after):
             x, y = spot
             if (
-                all((x - lx) ** 2 + (y - ly) ** 2 >= clearance for lx, ly in placed)
+                all((x - lx) ** 2 + (y - ly) ** 2 >= clearance for lx, ly in reversed(placed))
                 and all((x - mx) ** 2 + (y - my) ** 2 >= mark_clearance for mx, my in keep_clear)
                 and (spot == pin or all((x - px) ** 2 + (y - py) ** 2 >= pin_clearance for px, py in others))
             ):
                 placed.append(spot)
+                steps.append(step)
                 break
         else:  # the view is full: a spot clear of every label, ignoring pins, always exists first
             placed.append(_first_clear(pin, placed, math.sqrt(clearance), radius, width, height))
+            steps.append(-1)
     return placed
 
 
@@ -58,16 +72,20 @@ def _clamped(pin: Point, radius: float, width: float, height: float) -> Point:
     return min(max(pin[0], radius), width - radius), min(max(pin[1], radius), height - radius)
 
 
-def _candidates(pin: Point, radius: float, width: float, height: float) -> Iterator[Point]:
-    """The pin's own spot (kept inside the view), then rings of spots further and further out."""
+def _candidates(pin: Point, radius: float, width: float, height: float, after: int) -> Iterator[tuple[int, Point]]:
+    """The pin's own spot (kept inside the view; step -1), then rings of spots further and further
+    out, from the spiral's step `after` on; each with its step.
+    """
     start = _clamped(pin, radius, width, height)
-    yield start
+    yield -1, start
     low_x, low_y, high_x, high_y = radius, radius, width - radius, height - radius
     sx, sy = start
-    for dx, dy in _spiral(radius, math.hypot(width, height)):
+    spiral = _spiral(radius, math.hypot(width, height))
+    for step in range(after, len(spiral)):
+        dx, dy = spiral[step]
         x, y = sx + dx, sy + dy  # unrounded here (this loop is the hot one); the drawing rounds what it keeps
         if low_x <= x <= high_x and low_y <= y <= high_y:
-            yield x, y
+            yield step, (x, y)
 
 
 @functools.lru_cache(maxsize=8)
