@@ -28,9 +28,9 @@ def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
 # What each item says, in words a patient would find in the PDF.
 CENTRAL_NOA = ("hypogonadotropic hypogonadism", "gonadotropins, not surgery, is the first treatment")
 OTHER_NOA = "could hormone treatment before micro-TESE help in my case? For these men the evidence is limited"
-STEROIDS = ("testosterone, anabolic steroids", "often comes back some months after stopping")
+STEROIDS = ("testosterone, anabolic steroids", "it does not always recover fully")
 SPECIALIST = ("a specialist in male reproduction", "every man with a sperm problem", "testicular cancer")
-Y_DELETIONS = ("complete AZFa or AZFb deletion", "an operation to look for it is not advised")
+Y_DELETIONS = ("complete AZFa or AZFb deletion", "an operation to look for it is usually not advised")
 HISTORY = ("testicles that had not come down at birth", "mumps after puberty", "an injury to the testicles",
            "earlier chemotherapy or radiotherapy")  # fmt: skip
 KIDNEYS = "should I have an ultrasound scan of my kidneys?"
