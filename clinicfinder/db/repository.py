@@ -6,14 +6,32 @@ and the facts of the clinics a search returns are both on the patient's critical
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import functools
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Float, String, and_, case, cast, func, literal, select, type_coerce
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.types import NullType
 
 from clinicfinder.core.domain import (
     CLINIC_REPORTED,
@@ -79,10 +97,10 @@ class ClinicRepository:
         # process, attached to each clinic by id with a dict lookup.
         self._library = outcomes
 
-    def _execute(self, statement: Any) -> Any:
+    def _execute(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
         # Core, on the session's connection and transaction: these are plain selects, and the
         # ORM's per-statement machinery would cost more than the queries themselves.
-        return self._session.connection().execute(statement)
+        return self._session.connection().execute(statement, parameters)
 
     def revision(self) -> int:
         """Bumped by every change to the directory (see models.bump_directory_revision)."""
@@ -96,12 +114,12 @@ class ClinicRepository:
 
     def load_all(self) -> list[ClinicFacts]:
         """Every listed clinic with all its facts: the input of the search index."""
-        rows = self._execute(
-            select(*_CLINIC_COLUMNS).where(
+        ids = self._execute(
+            select(Clinic.id).where(
                 Clinic.status != ClinicStatus.INACTIVE, Clinic.latitude.is_not(None), Clinic.longitude.is_not(None)
             )
-        ).all()
-        return list(self._facts(rows, tuple(Treatment)).values())
+        ).scalars()
+        return list(self._facts(list(ids), tuple(Treatment)).values())
 
     def index_columns(self) -> DirectoryColumns:
         """The rows the search index needs, as plain columns: no ORM objects, no `Money` per price.
@@ -221,31 +239,38 @@ class ClinicRepository:
             cursor.close()
 
     def facts(self, clinic_ids: Sequence[str], treatment: Treatment) -> dict[str, ClinicFacts]:
-        """The facts of the given clinics, for one treatment."""
-        rows: list[Any] = []
-        for start in range(0, len(clinic_ids), CHUNK):
-            chunk = list(clinic_ids[start : start + CHUNK])
-            rows.extend(self._execute(select(*_CLINIC_COLUMNS).where(Clinic.id.in_(chunk))))
-        return self._facts(rows, (treatment,))
+        """The facts of the given clinics, for one treatment: one query for a page of results."""
+        return self._facts(clinic_ids, (treatment,))
 
     def get(self, clinic_id: str) -> ClinicFacts | None:
-        row = self._execute(select(*_CLINIC_COLUMNS).where(Clinic.id == clinic_id)).one_or_none()
-        if row is None:
-            return None
-        return self._facts([row], tuple(Treatment))[clinic_id]
+        return self._facts([clinic_id], tuple(Treatment)).get(clinic_id)
 
-    def _facts(self, rows: Sequence[Any], treatments: tuple[Treatment, ...]) -> dict[str, ClinicFacts]:
-        ids = [row.id for row in rows]
-        outcomes = self._outcomes(ids)
-        accreditations = self._accreditations(ids)
-        offers, pending_offers = self._offers(ids, treatments)
-        male_factor, pending_male_factor = (
-            self._male_factor(ids) if SURGICAL_SPERM_RETRIEVAL & set(treatments) else ({}, {})
-        )
-        languages = self._languages(ids)
+    def _facts(self, clinic_ids: Sequence[str], treatments: tuple[Treatment, ...]) -> dict[str, ClinicFacts]:
+        """The clinics found among `clinic_ids`, in that order, each with all its facts.
+
+        One UNION ALL query per CHUNK ids brings the clinic row and every child row, told apart by
+        `kind`: a search explains its 20 clinics with one round trip instead of six.
+        """
+        statement = _facts_statement(bool(SURGICAL_SPERM_RETRIEVAL & set(treatments)))
+        grouped: list[list[Any]] = [[] for _ in _FACT_TABLES]
+        for start in range(0, len(clinic_ids), CHUNK):
+            chunk = list(clinic_ids[start : start + CHUNK])
+            for row in self._execute(statement, {"ids": chunk, "treatments": list(treatments)}):
+                grouped[row[0]].append(row)
+        dialect = self._session.connection().dialect
+        rows = [_FACT_TABLES[kind].rows(found, dialect) for kind, found in enumerate(grouped)]
+        clinics = {row.id: row for row in rows[0]}
+        outcomes = _outcomes(rows[1])
+        accreditations = _accreditations(rows[2])
+        offers, pending_offers = _offers(rows[3])
+        male_factor, pending_male_factor = _male_factor(rows[4])
+        languages = _languages(rows[5])
         library = self._library if self._library is not None else outcome_library()
         result = {}
-        for row in rows:
+        for clinic_id in dict.fromkeys(clinic_ids):
+            row = clinics.get(clinic_id)
+            if row is None:
+                continue
             lab = accreditations.get(row.id, {})
             result[row.id] = ClinicFacts(
                 id=row.id,
@@ -278,86 +303,149 @@ class ClinicRepository:
             )
         return result
 
-    def _rows(self, statement_for: Any, ids: list[str]) -> Iterator[Any]:
-        for start in range(0, len(ids), CHUNK):
-            yield from self._execute(statement_for(ids[start : start + CHUNK]))
 
-    def _outcomes(self, ids: list[str]) -> dict[str, Outcomes]:
-        latest: dict[str, Outcomes] = {}
-        columns = (OutcomeFigure.clinic_id, OutcomeFigure.year, OutcomeFigure.total_cycles)
-        provenance = (OutcomeFigure.source, OutcomeFigure.as_of)
-        for row in self._rows(
-            lambda chunk: select(*columns, *provenance).where(OutcomeFigure.clinic_id.in_(chunk)), ids
-        ):
-            known = latest.get(row.clinic_id)
-            if known is None or row.year > known.year:
-                latest[row.clinic_id] = Outcomes(row.year, row.total_cycles, row.source, row.as_of)
-        return latest
+def _outcomes(rows: Iterable[Any]) -> dict[str, Outcomes]:
+    latest: dict[str, Outcomes] = {}
+    for row in rows:
+        known = latest.get(row.clinic_id)
+        if known is None or row.year > known.year:
+            latest[row.clinic_id] = Outcomes(row.year, row.total_cycles, row.source, row.as_of)
+    return latest
 
-    def _accreditations(self, ids: list[str]) -> dict[str, dict[str, Fact[Any]]]:
-        grouped: dict[str, list[Any]] = defaultdict(list)
-        columns = (Accreditation.clinic_id, Accreditation.kind, Accreditation.body, Accreditation.status)
-        provenance = (Accreditation.source, Accreditation.as_of)
-        for row in self._rows(
-            lambda chunk: select(*columns, *provenance).where(Accreditation.clinic_id.in_(chunk)), ids
-        ):
-            grouped[row.clinic_id].append(row)
-        return {clinic_id: _accreditation_facts(rows) for clinic_id, rows in grouped.items()}
 
-    def _offers(self, ids: list[str], treatments: tuple[Treatment, ...]) -> tuple[OffersById, OffersById]:
-        """Verified offers (they decide filters and order) and unverified clinic claims, apart."""
-        offers: OffersById = defaultdict(dict)
-        pending: OffersById = defaultdict(dict)
-        columns = (
-            TreatmentOffer.clinic_id,
-            TreatmentOffer.treatment,
-            TreatmentOffer.availability,
-            TreatmentOffer.price,
-            TreatmentOffer.currency,
-            TreatmentOffer.source,
-            TreatmentOffer.as_of,
-            TreatmentOffer.verified_at,
-        )
+def _accreditations(rows: Iterable[Any]) -> dict[str, dict[str, Fact[Any]]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.clinic_id].append(row)
+    return {clinic_id: _accreditation_facts(rows) for clinic_id, rows in grouped.items()}
 
-        def statement(chunk: list[str]) -> Any:
-            return select(*columns).where(
-                and_(TreatmentOffer.clinic_id.in_(chunk), TreatmentOffer.treatment.in_(treatments))
+
+def _offers(rows: Iterable[Any]) -> tuple[OffersById, OffersById]:
+    """Verified offers (they decide filters and order) and unverified clinic claims, apart."""
+    offers: OffersById = defaultdict(dict)
+    pending: OffersById = defaultdict(dict)
+    for row in rows:
+        price = None if row.price is None else Money(Decimal(row.price), row.currency)
+        offer = Offer(row.availability, price, row.source, row.as_of)
+        if not is_unverified_claim(row.source, row.verified_at):
+            offers[row.clinic_id][row.treatment] = offer
+            continue
+        pending[row.clinic_id][row.treatment] = offer
+        if CDC_OFFERED in row.source:
+            # "Clinic-reported price; offered per CDC …": CDC's word on the service still stands.
+            cdc_source = row.source.split(CDC_OFFERED, 1)[1].strip()
+            offers[row.clinic_id][row.treatment] = Offer(row.availability, None, cdc_source, row.as_of)
+    return offers, pending
+
+
+def _male_factor(rows: Iterable[Any]) -> tuple[MaleFactorById, MaleFactorById]:
+    facts: MaleFactorById = defaultdict(dict)
+    pending: MaleFactorById = defaultdict(dict)
+    for row in rows:
+        target = pending if is_unverified_claim(row.source, row.verified_at) else facts
+        target[row.clinic_id][row.capability] = Fact(row.availability, row.source, row.as_of)
+    return facts, pending
+
+
+def _languages(rows: Iterable[Any]) -> dict[str, Fact[tuple[str, ...]]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.clinic_id].append(row)
+    return {
+        clinic_id: Fact(tuple(sorted(row.language for row in rows)), rows[0].source, rows[0].as_of)
+        for clinic_id, rows in grouped.items()
+    }
+
+
+class _FactTable(NamedTuple):
+    """One table's share of the facts query: its columns, in their own slots of the union's rows."""
+
+    clinic_id: Any
+    columns: tuple[Any, ...]
+    row: type[tuple[Any, ...]]  # a named tuple: clinic_id (`id` for clinics) and each column's name
+    start: int  # its first slot, after `kind` and the clinic's id
+
+    def rows(self, found: list[Any], dialect: Dialect) -> list[Any]:
+        """Its rows read back as SQLAlchemy reads these columns (enums, dates…), the other slots untouched."""
+        end = self.start + len(self.columns)
+        processors = _result_processors(self, dialect)
+        if not any(processors):
+            return [self.row(row[1], *row[self.start : end]) for row in found]
+        return [
+            self.row(
+                row[1],
+                *(
+                    value if process is None or value is None else process(value)
+                    for process, value in zip(processors, row[self.start : end], strict=True)
+                ),
             )
+            for row in found
+        ]
 
-        for row in self._rows(statement, ids):
-            price = None if row.price is None else Money(Decimal(row.price), row.currency)
-            offer = Offer(row.availability, price, row.source, row.as_of)
-            if not is_unverified_claim(row.source, row.verified_at):
-                offers[row.clinic_id][row.treatment] = offer
-                continue
-            pending[row.clinic_id][row.treatment] = offer
-            if CDC_OFFERED in row.source:
-                # "Clinic-reported price; offered per CDC …": CDC's word on the service still stands.
-                cdc_source = row.source.split(CDC_OFFERED, 1)[1].strip()
-                offers[row.clinic_id][row.treatment] = Offer(row.availability, None, cdc_source, row.as_of)
-        return offers, pending
 
-    def _male_factor(self, ids: list[str]) -> tuple[MaleFactorById, MaleFactorById]:
-        facts: MaleFactorById = defaultdict(dict)
-        pending: MaleFactorById = defaultdict(dict)
-        columns = (MaleFactorFact.clinic_id, MaleFactorFact.capability, MaleFactorFact.availability)
-        provenance = (MaleFactorFact.source, MaleFactorFact.as_of, MaleFactorFact.verified_at)
-        for row in self._rows(
-            lambda chunk: select(*columns, *provenance).where(MaleFactorFact.clinic_id.in_(chunk)), ids
-        ):
-            target = pending if is_unverified_claim(row.source, row.verified_at) else facts
-            target[row.clinic_id][row.capability] = Fact(row.availability, row.source, row.as_of)
-        return facts, pending
+_PROCESSORS: dict[tuple[int, str], list[Callable[[Any], Any] | None]] = {}
 
-    def _languages(self, ids: list[str]) -> dict[str, Fact[tuple[str, ...]]]:
-        grouped: dict[str, list[Any]] = defaultdict(list)
-        columns = (ClinicLanguage.clinic_id, ClinicLanguage.language, ClinicLanguage.source, ClinicLanguage.as_of)
-        for row in self._rows(lambda chunk: select(*columns).where(ClinicLanguage.clinic_id.in_(chunk)), ids):
-            grouped[row.clinic_id].append(row)
-        return {
-            clinic_id: Fact(tuple(sorted(row.language for row in rows)), rows[0].source, rows[0].as_of)
-            for clinic_id, rows in grouped.items()
-        }
+
+def _result_processors(table: _FactTable, dialect: Dialect) -> list[Callable[[Any], Any] | None]:
+    """Per column, what turns the driver's value into SQLAlchemy's (None: as it comes); once per dialect."""
+    key = (table.start, dialect.name)
+    found = _PROCESSORS.get(key)
+    if found is None:
+        types = (column.type.dialect_impl(dialect) for column in table.columns)
+        found = _PROCESSORS[key] = [impl.result_processor(dialect, None) for impl in types]
+    return found
+
+
+def _fact_tables() -> tuple[_FactTable, ...]:
+    provenance = ("source", "as_of")
+    verified = (*provenance, "verified_at")
+    layout: tuple[tuple[Any, Any, tuple[str, ...]], ...] = (
+        (Clinic, Clinic.id, tuple(column.key for column in _CLINIC_COLUMNS[1:])),
+        (OutcomeFigure, OutcomeFigure.clinic_id, ("year", "total_cycles", *provenance)),
+        (Accreditation, Accreditation.clinic_id, ("kind", "body", "status", *provenance)),
+        (TreatmentOffer, TreatmentOffer.clinic_id, ("treatment", "availability", "price", "currency", *verified)),
+        (MaleFactorFact, MaleFactorFact.clinic_id, ("capability", "availability", *verified)),
+        (ClinicLanguage, ClinicLanguage.clinic_id, ("language", *provenance)),
+    )
+    tables, start = [], 2
+    for model, clinic_id, names in layout:
+        row = namedtuple(f"{model.__name__}Row", ("id" if model is Clinic else "clinic_id", *names))  # type: ignore[misc]
+        tables.append(_FactTable(clinic_id, tuple(getattr(model, name) for name in names), row, start))
+        start += len(names)
+    return tuple(tables)
+
+
+_FACT_TABLES = _fact_tables()
+
+
+@functools.cache
+def _facts_statement(male_factor: bool) -> Any:
+    """Every fact of the clinics in `:ids` (offers only for `:treatments`), one table after another.
+
+    Built once: a statement made per search cost more than running it. Each table fills its own
+    slots and leaves the others NULL, cast to their types: PostgreSQL resolves a UNION's column
+    types branch by branch, and the first branch's types decide how every row is read back.
+    """
+    ids = bindparam("ids", expanding=True)
+    slots = [column for table in _FACT_TABLES for column in table.columns]
+    branches = []
+    for kind, table in enumerate(_FACT_TABLES):
+        if table.clinic_id.class_ is MaleFactorFact and not male_factor:
+            continue
+        own = set(table.columns)
+        where = table.clinic_id.in_(ids)
+        if table.clinic_id.class_ is TreatmentOffer:
+            where = and_(where, TreatmentOffer.treatment.in_(bindparam("treatments", expanding=True)))
+        # Read back untyped: SQLAlchemy would otherwise run each slot's processor on every row, NULL or not.
+        columns = (column if column in own else cast(null(), column.type) for column in slots)
+        branches.append(
+            select(
+                literal_column(str(kind), Integer),
+                table.clinic_id,
+                *(type_coerce(column, NullType()) for column in columns),
+            ).where(where)
+        )
+    return union_all(*branches)
 
 
 def _ints(values: list[Any]) -> Any:
