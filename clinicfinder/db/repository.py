@@ -253,12 +253,16 @@ class ClinicRepository:
         """
         statement = _facts_statement(bool(SURGICAL_SPERM_RETRIEVAL & set(treatments)))
         grouped: list[list[Any]] = [[] for _ in _FACT_TABLES]
+        dialect = self._session.connection().dialect
+        types: tuple[Any, ...] = ()
         for start in range(0, len(clinic_ids), CHUNK):
             chunk = list(clinic_ids[start : start + CHUNK])
-            for row in self._execute(statement, {"ids": chunk, "treatments": list(treatments)}):
+            result = self._execute(statement, {"ids": chunk, "treatments": list(treatments)})
+            # The driver's type of each slot: some processors depend on it (PostgreSQL's numerics).
+            types = tuple(column[1] for column in result.cursor.description)
+            for row in result:
                 grouped[row[0]].append(row)
-        dialect = self._session.connection().dialect
-        rows = [_FACT_TABLES[kind].rows(found, dialect) for kind, found in enumerate(grouped)]
+        rows = [_FACT_TABLES[kind].rows(found, dialect, types) for kind, found in enumerate(grouped)]
         clinics = {row.id: row for row in rows[0]}
         outcomes = _outcomes(rows[1])
         accreditations = _accreditations(rows[2])
@@ -365,10 +369,10 @@ class _FactTable(NamedTuple):
     row: type[tuple[Any, ...]]  # a named tuple: clinic_id (`id` for clinics) and each column's name
     start: int  # its first slot, after `kind` and the clinic's id
 
-    def rows(self, found: list[Any], dialect: Dialect) -> list[Any]:
+    def rows(self, found: list[Any], dialect: Dialect, types: tuple[Any, ...]) -> list[Any]:
         """Its rows read back as SQLAlchemy reads these columns (enums, dates…), the other slots untouched."""
         end = self.start + len(self.columns)
-        processors = _result_processors(self, dialect)
+        processors = _result_processors(self, dialect, types[self.start : end]) if found else []
         if not any(processors):
             return [self.row(row[1], *row[self.start : end]) for row in found]
         return [
@@ -383,16 +387,20 @@ class _FactTable(NamedTuple):
         ]
 
 
-_PROCESSORS: dict[tuple[int, str], list[Callable[[Any], Any] | None]] = {}
+_PROCESSORS: dict[tuple[int, str, tuple[Any, ...]], list[Callable[[Any], Any] | None]] = {}
 
 
-def _result_processors(table: _FactTable, dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-    """Per column, what turns the driver's value into SQLAlchemy's (None: as it comes); once per dialect."""
-    key = (table.start, dialect.name)
+def _result_processors(
+    table: _FactTable, dialect: Dialect, types: tuple[Any, ...]
+) -> list[Callable[[Any], Any] | None]:
+    """Per column, what turns the driver's value into SQLAlchemy's (None: as it comes), computed once."""
+    key = (table.start, dialect.name, types)
     found = _PROCESSORS.get(key)
     if found is None:
-        types = (column.type.dialect_impl(dialect) for column in table.columns)
-        found = _PROCESSORS[key] = [impl.result_processor(dialect, None) for impl in types]
+        impls = (column.type.dialect_impl(dialect) for column in table.columns)
+        found = _PROCESSORS[key] = [
+            impl.result_processor(dialect, coltype) for impl, coltype in zip(impls, types, strict=True)
+        ]
     return found
 
 
