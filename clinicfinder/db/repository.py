@@ -251,16 +251,16 @@ class ClinicRepository:
         One UNION ALL query per CHUNK ids brings the clinic row and every child row, told apart by
         `kind`: a search explains its 20 clinics with one round trip instead of six.
         """
-        statement = _facts_statement(bool(SURGICAL_SPERM_RETRIEVAL & set(treatments)))
-        grouped: list[list[Any]] = [[] for _ in _FACT_TABLES]
         dialect = self._session.connection().dialect
+        statement = _facts_statement(bool(SURGICAL_SPERM_RETRIEVAL & set(treatments)), dialect.name != "sqlite")
+        grouped: list[list[Any]] = [[] for _ in _FACT_TABLES]
         types: tuple[Any, ...] = ()
         for start in range(0, len(clinic_ids), CHUNK):
             chunk = list(clinic_ids[start : start + CHUNK])
             result = self._execute(statement, {"ids": chunk, "treatments": list(treatments)})
             # The driver's type of each slot: some processors depend on it (PostgreSQL's numerics).
             types = tuple(column[1] for column in result.cursor.description)
-            for row in result:
+            for row in result.all():
                 grouped[row[0]].append(row)
         rows = [_FACT_TABLES[kind].rows(found, dialect, types) for kind, found in enumerate(grouped)]
         clinics = {row.id: row for row in rows[0]}
@@ -372,19 +372,18 @@ class _FactTable(NamedTuple):
     def rows(self, found: list[Any], dialect: Dialect, types: tuple[Any, ...]) -> list[Any]:
         """Its rows read back as SQLAlchemy reads these columns (enums, dates…), the other slots untouched."""
         end = self.start + len(self.columns)
-        processors = _result_processors(self, dialect, types[self.start : end]) if found else []
-        if not any(processors):
-            return [self.row(row[1], *row[self.start : end]) for row in found]
-        return [
-            self.row(
-                row[1],
-                *(
-                    value if process is None or value is None else process(value)
-                    for process, value in zip(processors, row[self.start : end], strict=True)
-                ),
-            )
-            for row in found
-        ]
+        if not found:
+            return []
+        processors = _result_processors(self, dialect, types[self.start : end])
+        active = [(spot, process) for spot, process in enumerate(processors) if process is not None]
+        rows = []
+        for row in found:
+            values = list(row[self.start : end])
+            for spot, process in active:
+                if values[spot] is not None:
+                    values[spot] = process(values[spot])
+            rows.append(self.row(row[1], *values))
+        return rows
 
 
 _PROCESSORS: dict[tuple[int, str, tuple[Any, ...]], list[Callable[[Any], Any] | None]] = {}
@@ -427,12 +426,13 @@ _FACT_TABLES = _fact_tables()
 
 
 @functools.cache
-def _facts_statement(male_factor: bool) -> Any:
+def _facts_statement(male_factor: bool, typed_nulls: bool) -> Any:
     """Every fact of the clinics in `:ids` (offers only for `:treatments`), one table after another.
 
     Built once: a statement made per search cost more than running it. Each table fills its own
-    slots and leaves the others NULL, cast to their types: PostgreSQL resolves a UNION's column
-    types branch by branch, and the first branch's types decide how every row is read back.
+    slots and leaves the others NULL. PostgreSQL resolves a UNION's column types branch by branch,
+    so there each NULL is cast to its column's type (`typed_nulls`); SQLite needs no casts, and
+    evaluating them took it longer than the five separate queries.
     """
     ids = bindparam("ids", expanding=True)
     slots = [column for table in _FACT_TABLES for column in table.columns]
@@ -445,7 +445,9 @@ def _facts_statement(male_factor: bool) -> Any:
         if table.clinic_id.class_ is TreatmentOffer:
             where = and_(where, TreatmentOffer.treatment.in_(bindparam("treatments", expanding=True)))
         # Read back untyped: SQLAlchemy would otherwise run each slot's processor on every row, NULL or not.
-        columns = (column if column in own else cast(null(), column.type) for column in slots)
+        columns = (
+            column if column in own else cast(null(), column.type) if typed_nulls else null() for column in slots
+        )
         branches.append(
             select(
                 literal_column(str(kind), Integer),
