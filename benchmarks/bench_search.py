@@ -1,6 +1,6 @@
 """Search and index rebuild at 100,000 clinics, each against a baseline measured in the same run.
 
-    python -m benchmarks.bench_search [--clinics 100000] [--runs 2] [--write]
+    python -m benchmarks.bench_search [--clinics 100000] [--runs 2] [--write] [--keep DIR]
 
 Builds a throwaway SQLite directory through the real migrations, fills it with synthetic
 clinics, then, in each run: builds the index in fresh processes (from plain rows, as the app
