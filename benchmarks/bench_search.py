@@ -1,6 +1,6 @@
 """Search and index rebuild at 100,000 clinics, each against a baseline measured in the same run.
 
-    python -m benchmarks.bench_search [--clinics 100000] [--runs 2] [--write]
+    python -m benchmarks.bench_search [--clinics 100000] [--runs 2] [--write] [--keep DIR]
 
 Builds a throwaway SQLite directory through the real migrations, fills it with synthetic
 clinics, then, in each run: builds the index in fresh processes (from plain rows, as the app
@@ -62,6 +62,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "Synthetic benchmark data"
 AS_OF = date(2026, 1, 1)
 SCATTER_KM = 40.0
+# Written into a kept directory (--keep) once it is complete: the clinic count it holds.
+MARKER = "bench_search.clinics"
 
 # (label, latitude, longitude): where patients typically search from.
 ORIGINS = [
@@ -175,6 +177,8 @@ def brute_force(matcher: Matcher, index: DirectoryIndex, repository: ClinicRepos
 
     Distance to all clinics, the exact geodesic (vectorised) for every one near the radius, the rules
     on all of them, a full sort of all that fit, then the same facts and assessment of the first page.
+    The facts come from `ClinicRepository.facts`, as any code explaining clinics would read them: one
+    query for the page, the same as the search (it was ~5 queries on both sides before).
     """
     assert query.radius_km is not None
     everyone = np.arange(len(index))
@@ -248,25 +252,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=15, help="timed runs of each typical query, per run")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the synthetic directory in DIR (outside the repo) and reuse it next time: writing it takes minutes",
+    )
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as instance:
+    with tempfile.TemporaryDirectory() as scratch:
+        instance = args.keep or scratch
+        marker = Path(instance) / MARKER
+        reused = marker.exists() and marker.read_text() == str(args.clinics)
+        if not reused:  # a kept directory of another size, or one left half-written
+            for stale in Path(instance).glob("clinicfinder.db*"):
+                stale.unlink()
         app = create_app({"APP_ENV": "testing", "INSTANCE_DIR": instance})
         with app.app_context():
             flask_migrate.upgrade()
             started = time.perf_counter()
-            populate(args.clinics)
+            if not reused:
+                marker.unlink(missing_ok=True)
+                populate(args.clinics)
             build_seconds = time.perf_counter() - started
             db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))  # as a long-running database would be
+            if args.keep:
+                marker.write_text(str(args.clinics))
             matcher = Matcher(ExchangeRates.load(), CostReference.load())
             repository = ClinicRepository(db.session)
             runs = [run_once(instance, matcher, repository, args.repeats) for _ in range(args.runs)]
             db.session.remove()
             db.engine.dispose()
 
+    written = "reused from an earlier run" if reused else f"written in {build_seconds:.0f} s"
     loads = ", ".join(f"{run['load']:.1f}" for run in runs)
     lines = [
-        f"Directory: {args.clinics:,} synthetic clinics (written in {build_seconds:.0f} s). {args.runs} runs; "
+        f"Directory: {args.clinics:,} synthetic clinics ({written}). {args.runs} runs; "
         f"load average at the start of each: {loads} (2 shared cores, "
         "other work running: read the same-run ratios, not the absolute times).",
         "",

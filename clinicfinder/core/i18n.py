@@ -63,8 +63,10 @@ class Text:
 
     def money(self, amount: Decimal | float, currency: str) -> str:
         """Whole units, in the locale's own pattern: "$21,600" / "21.600 US$"."""
-        return str(format_currency(amount, currency, format=_whole_currency_pattern(self.locale), locale=self.locale,
-                                   currency_digits=False))  # fmt: skip
+        # What format_currency does with these arguments, minus parsing the locale and pattern on every call
+        # (~85 µs of ~90 µs; a results page writes several prices per clinic).
+        return str(_whole_currency_pattern(self.locale).apply(amount, _locale(self.locale), currency=currency,
+                                                               currency_digits=False))  # fmt: skip
 
     def limit(self, amount: Decimal, currency: str) -> str:
         """A limit the patient set, never rounded up: "$12,000" or "$12,000.99"."""
@@ -112,9 +114,9 @@ def _format_number(value: int | float | Decimal, digits: int, locale: str) -> st
 
 
 @cache
-def _whole_currency_pattern(locale: str) -> str:
+def _whole_currency_pattern(locale: str) -> NumberPattern:
     pattern: str = Locale.parse(locale).currency_formats["standard"].pattern
-    return pattern.replace(".00", "")
+    return parse_pattern(pattern.replace(".00", ""))
 
 
 @cache

@@ -10,6 +10,7 @@ not check); an unknown fact is shown as unknown.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -392,14 +393,16 @@ _BY_CODE = {criterion.code: criterion for criterion in CRITERIA}
 class _ResultBuilder:
     def __init__(self, criterion: Criterion, text: Text) -> None:
         self._criterion = criterion
-        self._text = text
+        # Translated once per criterion and language: every clinic on every page shows the same two.
+        self._title = text.gettext(criterion.title)
+        self._why_it_matters = text.gettext(criterion.why_it_matters)
 
     def with_outcome(self, outcome: Outcome, detail: str, evidence: tuple[Evidence, ...] = ()) -> CriterionResult:
         criterion = self._criterion
         return CriterionResult(
             code=criterion.code,
-            title=self._text.gettext(criterion.title),
-            why_it_matters=self._text.gettext(criterion.why_it_matters),
+            title=self._title,
+            why_it_matters=self._why_it_matters,
             gate=criterion.gate,
             outcome=outcome,
             detail=detail,
@@ -408,7 +411,12 @@ class _ResultBuilder:
 
 
 def _result(code: str, context: Context) -> _ResultBuilder:
-    return _ResultBuilder(_BY_CODE[code], context.text)
+    return _builder(code, context.text.language)
+
+
+@functools.cache  # keyed by a supported language (Text.language), so it holds a few dozen builders at most
+def _builder(code: str, language: str) -> _ResultBuilder:
+    return _ResultBuilder(_BY_CODE[code], text_for(language))
 
 
 def applicable(treatment: Treatment) -> tuple[Criterion, ...]:

@@ -268,15 +268,22 @@ class Matcher:
             if (count := np.count_nonzero(scores.exclusion == code))
         }
         out = np.flatnonzero(scores.exclusion != 0)
-        out = out[np.lexsort((index.sort_names[scores.positions[out]], scores.distances[out]))]
+        if len(out) > EXCLUDED_LISTED:
+            # Nearest first: only the nearest EXCLUDED_LISTED, and those tied with the last, need sorting by name.
+            cut = np.partition(scores.distances[out], EXCLUDED_LISTED - 1)[EXCLUDED_LISTED - 1]
+            out = out[scores.distances[out] <= cut]
+        out = out[np.lexsort((index.sort_names[scores.positions[out]], scores.distances[out]))][:EXCLUDED_LISTED]
+        # Whole columns to Python at once: numpy scalars one by one cost more than the sort above.
+        listed = scores.positions[out]
         excluded_clinics = tuple(
-            ExcludedClinic(
-                str(index.ids[scores.positions[spot]]),
-                str(index.names[scores.positions[spot]]),
-                float(scores.distances[spot]),
-                EXCLUSION_ORDER[int(scores.exclusion[spot]) - 1],
+            ExcludedClinic(clinic_id, name, distance, EXCLUSION_ORDER[code - 1])
+            for clinic_id, name, distance, code in zip(
+                index.ids[listed].tolist(),
+                index.names[listed].tolist(),
+                scores.distances[out].tolist(),
+                scores.exclusion[out].tolist(),
+                strict=True,
             )
-            for spot in out[:EXCLUDED_LISTED]
         )
         outcome = SearchOutcome(
             query=query,
