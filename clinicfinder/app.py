@@ -26,6 +26,7 @@ from clinicfinder.extensions import babel, csrf, db, limiter, login_manager, mai
 from clinicfinder.pdf.renderer import renderer
 from clinicfinder.services import search as services
 from clinicfinder.tasks import register_tasks
+from clinicfinder.web import pages
 from clinicfinder.web.admin.views import blueprint as admin
 from clinicfinder.web.api.views import blueprint as api
 from clinicfinder.web.auth.cli import users_cli
@@ -162,6 +163,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_context(app: Flask) -> None:
     templating.install_helpers(app.jinja_env)  # the same helpers as the worker's and the report's
+    pages.init_app(app)
 
     @app.context_processor
     def page_context() -> dict[str, object]:
