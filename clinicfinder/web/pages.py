@@ -35,7 +35,7 @@ class Unindented(Extension):
 
 def init_app(app: Flask) -> None:
     """Call after every global, filter and the gettext callables are installed on `app.jinja_env`."""
-    app.jinja_env.filters["outcome_counts"] = outcome_counts  # before the overlay copies the filters
+    app.jinja_env.filters["outcome_counts"] = outcome_counts  # the overlay shares this dict
     app.extensions["page_templates"] = app.jinja_env.overlay(extensions=[Unindented])
 
 
