@@ -1,12 +1,18 @@
-"""Patient pages against a bare Flask page, in one process: the results page (20 clinics) and a step.
+"""Patient pages against a bare Flask page: the results page (20 clinics) and a step.
 
-    python -m benchmarks.bench_pages [--repeats 30] [--write]
+    python -m benchmarks.bench_pages [--repeats 30] [--gunicorn] [--write]
 
 The real directory (clinics.csv) in a throwaway SQLite instance; each page requested through
 the WSGI app (Flask's test client, no network, no gunicorn), interleaved with a one-route bare
 Flask app so both see the same load. Also times the results page with Flask-Babel's own template
 callables (a catalogue lookup on every `_()`, as before) and checks the HTML is the same.
 Medians; the ratio is what to read on a shared machine.
+
+With --gunicorn, also requests per second under gunicorn (gunicorn.conf.py, its default workers) of
+the same pages and of benchmarks/bare_app.py under the same configuration, on a seeded SQLite
+instance: one patient's session (New York, 25 mi, IVF, $20,000), `--users` client threads on the
+same machine for `--seconds` each, the three interleaved, `--runs` times. The clients share the two
+cores with the servers, as the load test's do.
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import statistics
+import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import flask_migrate
 from flask import Flask
@@ -61,9 +71,103 @@ def timed(get: Callable[[], bytes], repeats: int, seconds: list[float]) -> bytes
     return body
 
 
+def rate(port: int, path: str, cookies: dict[str, str], seconds: float, users: int) -> float:
+    """Requests per second of GET `path` with `cookies` from `users` threads until the deadline."""
+    from benchmarks.load_test import Browser, Stats
+
+    counts, failures = [0] * users, []
+    ready = threading.Event()
+
+    def user(index: int) -> None:
+        browser = Browser(port, Stats())
+        browser.cookies = dict(cookies)
+        ready.wait()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            status, _ = browser.request("GET", path, "rate")
+            counts[index] += 1
+            if status != 200:
+                failures.append(status)
+
+    threads = [threading.Thread(target=user, args=(index,)) for index in range(users)]
+    for thread in threads:
+        thread.start()
+    started = time.monotonic()
+    ready.set()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{path}: {len(failures)} responses were not 200 ({sorted(set(failures))})")
+    return sum(counts) / (time.monotonic() - started)
+
+
+def gunicorn_rates(runs: int, seconds: float, users: int) -> str:
+    from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, wait_for_port
+
+    instance = tempfile.mkdtemp(prefix="cf-pages-gunicorn-")
+    # Development defaults (SQLite, the SQLite queue), the secret key kept in the instance.
+    env = {**os.environ, "APP_ENV": "development", "INSTANCE_DIR": instance, "GUNICORN_ACCESS_LOG": "/dev/null"}
+    for command in (["db", "upgrade"], ["clinics", "seed"]):
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", *command], cwd=PROJECT, env=env, check=True,  # noqa: S603
+                       capture_output=True)  # fmt: skip
+    app_port, bare_port = free_port(), free_port()
+    servers = [
+        subprocess.Popen(  # noqa: S603 - our own gunicorn configuration and apps
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", target],
+            cwd=PROJECT,
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for target, port in (("wsgi:app", app_port), ("benchmarks.bare_app:app", bare_port))
+    ]
+    try:
+        wait_for_port(app_port, servers[0], "gunicorn (app)")
+        wait_for_port(bare_port, servers[1], "gunicorn (bare page)")
+        patient = Browser(app_port, Stats())
+        patient.form("/find/where", "where", {"location": "New York, NY", "radius": "25", "unit": "mi"})
+        patient.form("/find/treatment", "treatment", {"treatment": "ivf"})
+        patient.form("/find/budget", "budget", {"budget": "20000", "currency": "USD", "include_unpriced": "y"})
+        status, page = patient.request("GET", "/find/results", "results")
+        if status != 200 or "clinic-card" not in page:
+            raise SystemExit(f"the results page answered {status}")
+        for port, path in ((bare_port, "/"), (app_port, "/find/results"), (app_port, "/find/treatment")):
+            rate(port, path, patient.cookies, 1, users)  # warm every worker
+        lines = [
+            f"gunicorn (gunicorn.conf.py, {os.environ.get('WEB_CONCURRENCY', 'its default')} workers) on SQLite; "
+            f"{users} client threads on the same 2 cores, {seconds:.0f} s per page per run, interleaved. "
+            f"Step: the treatment question. Results page: {len(page.encode()) / 1024:.0f} KB.",
+            "",
+            "| run | load average | bare page, req/s | results page, req/s | vs bare | step, req/s | vs bare |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for run in range(1, runs + 1):
+            load = os.getloadavg()[0]
+            bare = rate(bare_port, "/", patient.cookies, seconds, users)
+            results = rate(app_port, "/find/results", patient.cookies, seconds, users)
+            step = rate(app_port, "/find/treatment", patient.cookies, seconds, users)
+            lines.append(
+                f"| {run} | {load:.1f} | {bare:.0f} | {results:.0f} | {results / bare:.1%} | {step:.0f} | "
+                f"{step / bare:.1%} |"
+            )
+        return "\n".join(lines)
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=60)
+        for leftover in Path(instance).glob("*"):
+            leftover.unlink()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--gunicorn", action="store_true", help="also req/s under gunicorn")
+    parser.add_argument("--runs", type=int, default=2, help="gunicorn runs")
+    parser.add_argument("--seconds", type=float, default=10, help="per page per gunicorn run")
+    parser.add_argument("--users", type=int, default=8, help="gunicorn client threads")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     bare = Flask("bare")
@@ -123,9 +227,13 @@ def main(argv: list[str] | None = None) -> int:
             f"same HTML (CSRF token and nonce aside): {'yes' if same else 'NO'}.",
         ]
     )
+    command = "python -m benchmarks.bench_pages --write"
+    if args.gunicorn:
+        text += "\n\n" + gunicorn_rates(args.runs, args.seconds, args.users)
+        command = "python -m benchmarks.bench_pages --gunicorn --write"
     print(text)
     if args.write:
-        write_section("Patient pages against a bare Flask page", "python -m benchmarks.bench_pages --write", text)
+        write_section("Patient pages against a bare Flask page", command, text)
     return 0 if same else 1
 
 

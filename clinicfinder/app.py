@@ -20,12 +20,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from clinicfinder.cli import clinics_cli, journeys_cli, mailsink_command, reports_cli, worker_command
 from clinicfinder.config import Settings
 from clinicfinder.core import templating
-from clinicfinder.core.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
+from clinicfinder.core.i18n import LANGUAGES, TRANSLATIONS_DIR
 from clinicfinder.core.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 from clinicfinder.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, queue
 from clinicfinder.pdf.renderer import renderer
 from clinicfinder.services import search as services
 from clinicfinder.tasks import register_tasks
+from clinicfinder.web import pages
 from clinicfinder.web.admin.views import blueprint as admin
 from clinicfinder.web.api.views import blueprint as api
 from clinicfinder.web.auth.cli import users_cli
@@ -162,6 +163,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_context(app: Flask) -> None:
     templating.install_helpers(app.jinja_env)  # the same helpers as the worker's and the report's
+    pages.init_app(app)
 
     @app.context_processor
     def page_context() -> dict[str, object]:
@@ -169,7 +171,7 @@ def register_template_context(app: Flask) -> None:
         return {
             "current_language": language,
             "languages": LANGUAGES,
-            "t": text_for(language),  # numbers, money, dates and distances in the visitor's locale
+            "t": pages.page_text(language),  # numbers, money, dates and distances in the visitor's locale
             # The licences of the place data (CC BY 4.0, OGL v3) require this credit wherever it is used.
             "place_data_credit": services.services().geocoder_attribution,
         }

@@ -10,7 +10,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from clinicfinder import mailsink
 from clinicfinder.core.directory.csvfile import read_directory, write_directory
 from clinicfinder.core.paths import PROJECT_ROOT
 from clinicfinder.db.directory import export_directory, import_directory
@@ -105,6 +104,8 @@ def purge_reports_command() -> None:
 @with_appcontext
 def mailsink_command() -> None:
     """Run the local SMTP server that keeps mail in MAILDIR (only when MAIL_SERVER is not set)."""
+    from clinicfinder import mailsink  # aiosmtpd: only this command serves mail
+
     settings = current_app.extensions["settings"]
     if not settings.local_mail_server:
         click.echo(f"MAIL_SERVER is set ({settings.mail_server}); not starting the local SMTP server.", err=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
-from huey import crontab
 
 from clinicfinder.db.models import utcnow
 from clinicfinder.extensions import db, queue
@@ -32,15 +31,15 @@ def register_tasks(app: Flask) -> None:
     queue.task(DELIVER_REPORT, in_app(delivery.deliver_report))
     queue.task(account_emails.SEND_PASSWORD_RESET, in_app(account_emails.send_password_reset))
     queue.task(account_emails.SEND_INVITATION, in_app(account_emails.send_invitation))
-    queue.periodic("worker_heartbeat", crontab(minute="*"), queue.beat)
+    queue.periodic("worker_heartbeat", queue.beat, minute="*")
     # A dead worker's report goes to another within about a lease, not at the next minute's sweep.
     queue.every("hand_out_stale_reports", leases.check_seconds(app.config["REPORT_LEASE_SECONDS"]),
                 in_app(leases.hand_out_stale))  # fmt: skip
     # Hand out again what a dead worker or a lost message left, and delete what has expired.
-    queue.periodic("sweep_reports", crontab(minute="*"), in_app(sweep_and_purge_reports))
+    queue.periodic("sweep_reports", in_app(sweep_and_purge_reports), minute="*")
     # Patients' answers live an idle hour at most (see services/journey.py).
-    queue.periodic("purge_expired_answers", crontab(minute="*/10"), in_app(purge_expired_answers))
-    queue.periodic("purge_login_throttles", crontab(minute="17"), in_app(purge_login_throttles))
+    queue.periodic("purge_expired_answers", in_app(purge_expired_answers), minute="*/10")
+    queue.periodic("purge_login_throttles", in_app(purge_login_throttles), minute="17")
 
 
 def sweep_and_purge_reports() -> None:

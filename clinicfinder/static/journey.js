@@ -65,3 +65,37 @@
     card.addEventListener("focusout", off);
   });
 })();
+
+// A results card's criteria: fetched from the clinic's criteria page the first time the list is
+// opened, and put in place of the link to that page. Without this file, or if the fetch fails,
+// the link stays and opens the page.
+(function () {
+  "use strict";
+  var lists = document.querySelectorAll("details[data-criteria]");
+  Array.prototype.forEach.call(lists, function (details) {
+    var link = details.querySelector("a[href]");
+    var asked = false;
+    details.addEventListener("toggle", function () {
+      if (!details.open || asked || !link || !window.fetch || !window.DOMParser) {
+        return;
+      }
+      asked = true;
+      fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(response.status);
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          var list = new DOMParser().parseFromString(html, "text/html").querySelector("ul.criteria");
+          if (list) {
+            link.parentNode.replaceWith(document.importNode(list, true));
+          }
+        })
+        .catch(function () {
+          asked = false; // the link is still there; opening again tries again
+        });
+    });
+  });
+})();

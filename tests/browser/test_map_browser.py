@@ -1,4 +1,5 @@
-"""The results map in a real browser: every pin readable and apart, reached by the keyboard, lit with its card."""
+"""The results page in a real browser: every map pin readable and apart, reached by the keyboard, lit with
+its card; each card's criteria fetched when opened, or on their own page without JavaScript."""
 
 from __future__ import annotations
 
@@ -55,4 +56,38 @@ def test_the_keyboard_reaches_every_pin_and_lights_its_card(browser: Browser, li
     you.page.keyboard.press("Enter")
     assert you.page.url.endswith("#" + (first_card.get_attribute("id") or "missing"))
     assert axe_violations(you.page) == []
+    you.page.context.close()
+
+
+def test_opening_a_cards_criteria_fetches_them_in_place(browser: Browser, live_server: str) -> None:
+    you = patient(browser, live_server)
+    you.open("/find/where")
+    you.where("77030", "25")
+    you.treatment("ivf")
+    you.budget("20000", "USD")
+    card = you.page.locator(".clinic-card").first
+    assert card.locator(".criterion").count() == 0  # not in the page until asked for
+    card.locator("details[data-criteria] summary").click()
+    criteria = card.locator("details[data-criteria] .criterion")
+    expect(criteria.first).to_be_visible()
+    assert criteria.count() >= 5
+    expect(criteria.first.locator(".visually-hidden")).to_have_text("Met:")  # the outcome in words
+    expect(card.locator("details[data-criteria] a")).to_have_count(0)  # the fallback link was replaced
+    assert you.page.url.endswith("/find/results")  # fetched, not navigated
+    assert axe_violations(you.page) == []
+    you.page.context.close()
+
+
+def test_without_javascript_a_cards_criteria_open_on_their_own_page(browser: Browser, live_server: str) -> None:
+    you = patient(browser, live_server, java_script_enabled=False)
+    you.open("/find/where")
+    you.where("77030", "25")
+    you.treatment("ivf")
+    you.budget("20000", "USD")
+    card = you.page.locator(".clinic-card").first
+    name = card.locator("h2").evaluate("heading => heading.lastChild.textContent").strip()
+    card.locator("details[data-criteria] summary").click()
+    card.locator("details[data-criteria] a").click()
+    expect(you.page.locator("h1")).to_have_text(name)
+    assert you.page.locator(".criterion").count() >= 5
     you.page.context.close()

@@ -34,6 +34,7 @@ from clinicfinder.core.geo.model import MAX_QUERY_CHARS
 from clinicfinder.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, ORDERS
 from clinicfinder.core.vocabulary import AGE_BANDS
+from clinicfinder.web.api.errors import ApiError
 
 Currency = Literal["USD", "EUR", "GBP"]
 Language = Literal["en", "es"]
@@ -57,17 +58,6 @@ MAX_LIMIT = 100
 MAX_TEXT = MAX_QUERY_CHARS  # what the geocoder reads; a longer place is refused with the parameter's name
 # At least one visible character: values are stripped, so "  " is as empty as "".
 VISIBLE_TEXT: JsonDict = {"minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}
-
-
-class ApiError(Exception):
-    """A 4xx answer whose JSON names the parameter at fault."""
-
-    def __init__(self, parameter: str | None, message: str, *, status: int = 400, **extra: Any) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-        self.status = status
-        self.extra = extra
 
 
 def _folded(choices: tuple[str, ...]) -> BeforeValidator:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from clinicfinder.core.i18n import text_for
 from clinicfinder.core.insurance import laws_for_places
 from clinicfinder.core.map import MapDrawing, draw_map
 from clinicfinder.core.map import Place as MapPlace
+from clinicfinder.core.matching.criteria import Context, evaluate
 from clinicfinder.core.matching.engine import RankedClinic
 from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
@@ -29,6 +30,7 @@ from clinicfinder.extensions import db
 from clinicfinder.services import journey
 from clinicfinder.services import search as services
 from clinicfinder.web.language import current_language
+from clinicfinder.web.pages import render_page
 from clinicfinder.web.patient.forms import (
     AGE_BAND_CHOICES,
     DIAGNOSIS_CHOICES,
@@ -255,7 +257,7 @@ def results() -> str | BaseResponse:
     if query.offset and not outcome.results and outcome.total:
         return redirect(url_for(".results"))  # a page past the end: back to the first
     order_form = OrderForm(order=answers.get("order", DEFAULT_ORDER))
-    return render_template(
+    return render_page(
         "patient/results.html",
         outcome=outcome,
         page=page,
@@ -280,6 +282,23 @@ def results() -> str | BaseResponse:
             paper=report_paper(answers.get("paper"), answers["place"].get("country"), current_language())
         ),
     )
+
+
+@blueprint.get("/find/results/criteria/<clinic_id>")
+def criteria(clinic_id: str) -> str | BaseResponse:
+    """One clinic's criteria for the patient's answers: fetched by the results page when its list is
+    opened (so twenty lists are not in every results page), or opened as a page without JavaScript."""
+    answers = journey.load()
+    if journey.first_missing_step(answers) is not None:
+        return redirect(url_for(".results"))
+    facts = services.clinic_facts(clinic_id)
+    if facts is None:
+        abort(404)
+    query = journey.search_query(answers, current_language())
+    matcher = services.services().matcher
+    # The same judgement as the search's (SearchEngine.assess), for the same answers.
+    results = evaluate(facts, matcher.policy, Context(query.treatment, query.language, matcher.today()))
+    return render_page("patient/criteria.html", clinic=facts, criteria=results)
 
 
 def _results_map(place: dict[str, Any], radius_km: float | None, results: Sequence[RankedClinic]) -> MapDrawing:
