@@ -227,7 +227,7 @@ def main() -> int:
             "The worker makes each report from two parts: the pages from the first-visit guide on are the same "
             "for every report from the same language, paper, treatment, diagnosis, situation and delivery "
             "(downloaded or emailed), so each render child lays them out once, keyed by their HTML, and lays "
-            "out only the patient's pages per report (the throughput run sends 200 identical requests, so "
+            f"out only the patient's pages per report (the throughput run sends {args.reports} identical requests, so "
             "every report but the first in each child reuses them; real traffic mixes treatments and "
             "hits less often). "
             "Plain WeasyPrint is the bare engine on the same HTML in the same run: the ratio is what PDF/UA "
