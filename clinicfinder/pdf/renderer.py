@@ -6,11 +6,13 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from io import BytesIO
+from typing import Any
 
-from clinicfinder.core.report.builder import Report, render_html
+from clinicfinder.core.report.builder import Report, ReportParts, render_html, render_parts
 
 
 def render_pdf_here(html: str) -> bytes:
@@ -46,11 +48,17 @@ class Renderer:
             self.processes, self.tasks_per_child = processes, tasks_per_child
 
     def render(self, html: str) -> bytes:
+        return self._run(render_pdf_here, html)
+
+    def render_report(self, parts: ReportParts) -> bytes:
+        return self._run(render_report_here, parts)
+
+    def _run(self, function: Callable[[Any], bytes], argument: Any) -> bytes:
         if self.processes == 0:
-            return render_pdf_here(html)
+            return function(argument)
         pool = self._current_pool()
         try:
-            return pool.submit(render_pdf_here, html).result()
+            return pool.submit(function, argument).result()
         except BrokenProcessPool:
             # A child died (killed, out of memory): start afresh next time; this job is retried.
             with self._lock:
@@ -93,5 +101,15 @@ def render_pdf(html: str) -> bytes:
     return renderer.render(html)
 
 
+def render_report_here(parts: ReportParts) -> bytes:
+    """In a render child: the report from its parts, the shared one laid out once (pdf/report_cache.py)."""
+    from clinicfinder.pdf.report_cache import render_report_here as combined
+
+    return combined(parts)
+
+
 def make_report_pdf(report: Report) -> bytes:
-    return render_pdf(render_html(report))
+    parts = render_parts(report)
+    if parts is None:  # the guide alone: one part
+        return render_pdf(render_html(report))
+    return renderer.render_report(parts)

@@ -137,6 +137,28 @@ def snapshot(answers: dict[str, Any], place_label: str) -> dict[str, Any]:
     }
 
 
+# What the emailed PDF will be, for the wording of the pages and the email before it is made: the
+# first-visit guide alone when no clinic fits the answers, else the report (Report.guide_only).
+GUIDE, REPORT = "guide", "report"
+
+
+def pdf_kind(answers: dict[str, Any], language: str) -> str:
+    """GUIDE or REPORT for a snapshot, by the search as it stands now.
+
+    The PDF decides again from its own search when it is made; the directory rarely changes in between,
+    and the words said before then (confirmation email, progress page) should match what the patient was offered.
+    """
+    return GUIDE if report_from_snapshot(answers, language, now()).guide_only else REPORT
+
+
+def kind_of(row: ReportRequest | None) -> str | None:
+    """The kind recorded with the request while its answers are kept (they go once it is sent)."""
+    if row is None or not row.answers:
+        return None
+    kind = row.answers.get("kind")
+    return kind if kind in (GUIDE, REPORT) else REPORT  # a request recorded before the kind was
+
+
 def request_report(answers: dict[str, Any], language: str, recipient: str) -> ReportRequest | None:
     """Record an emailed report and queue its first email; None when the address has had enough today.
 
@@ -294,6 +316,7 @@ def send_confirmation(report_id: str) -> None:
             "confirm",
             row.recipient,
             row.locale,
+            guide=kind_of(row) == GUIDE,
             confirm_url=external_url("report.confirm_page", t=confirm_token(row.id)),
             erase_url=external_url("report.erase_page", t=erase_token(row.id)),
             hours=current_app.config["REPORT_CONFIRM_HOURS"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from io import BytesIO
 
@@ -14,7 +15,7 @@ from clinicfinder.core.report import builder
 from tests.support.jobs import run_jobs
 from tests.support.journey import answer_all, answer_where_anyway, post
 from tests.support.mail import Mailsink
-from tests.support.report_mail import confirm, pdf_attachments, text_part
+from tests.support.report_mail import confirm, html_part, link, pdf_attachments, text_part
 from tests.support.reports import make_pdf, pdf_text, snapshot
 
 
@@ -107,3 +108,73 @@ def test_the_spanish_guide_is_titled_and_worded_as_a_guide(seeded_app: Flask) ->
     assert "Su guía para la primera visita" in text and "Su informe de fertilidad" not in text
     assert "así que no incluye ninguna" in text
     assert "Las clínicas una a una" not in text
+
+
+GUIDE_WORDING = {
+    "en": {
+        "heading": "<h1>Your first-visit guide</h1>",
+        "confirmation": "asked ClinicFinder to email a first-visit guide to this address",
+        "button": "Send me my guide",
+        "queued": "Address confirmed. Your guide is waiting for its turn.",
+        "sent": "Sent. Check your inbox for your first-visit guide.",
+    },
+    "es": {
+        "heading": "<h1>Su guía para la primera visita</h1>",
+        "confirmation": "pidió a ClinicFinder que enviara una guía para la primera visita a esta dirección",
+        "button": "Enviarme mi guía",
+        "queued": "Dirección confirmada. Su guía espera su turno.",
+        "sent": "Enviada. Busque su guía para la primera visita en su bandeja de entrada.",
+    },
+}
+REPORT_WORDING = {
+    "en": ("<h1>Your report</h1>", "email a report", "Send me my report", "Your report is", "for your report"),
+    "es": (
+        "<h1>Su informe</h1>",
+        "enviara un informe",
+        "Enviarme mi informe",
+        "Su informe espera",
+        "Busque su informe",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_pages_and_the_confirmation_speak_of_the_guide_when_the_guide_is_what_comes(
+    nothing_fits: FlaskClient, seeded_app: Flask, smtp: Mailsink, language: str
+) -> None:
+    wording, report_words = GUIDE_WORDING[language], REPORT_WORDING[language]
+
+    def not_a_report(text: str) -> None:
+        for words in report_words:
+            assert words not in text, words
+
+    if language == "es":
+        post(nothing_fits, "/language", {"language": "es", "next": "/find/results"}, page="/find/results")
+    post(nothing_fits, "/report/email", {"email": "someone@example.org", "leave_blank": ""}, page="/find/results")
+    waiting = html.unescape(nothing_fits.get("/report/progress").get_data(as_text=True))
+    assert wording["heading"] in waiting
+    not_a_report(waiting)
+
+    run_jobs(seeded_app)
+    [confirmation] = smtp.wait_for(1)
+    for body in (text_part(confirmation), html.unescape(html_part(confirmation))):
+        assert wording["confirmation"] in body
+        not_a_report(body)
+    # The link may be opened in another browser, which knows nothing of the request but its link.
+    elsewhere = seeded_app.test_client()
+    if language == "es":
+        post(elsewhere, "/language", {"language": "es", "next": "/"}, page="/")
+    button = html.unescape(elsewhere.get(link(confirmation, "/report/confirm")).get_data(as_text=True))
+    assert wording["button"] in button
+    not_a_report(button)
+
+    confirm(elsewhere, confirmation)
+    assert elsewhere.get("/report/progress.json").get_json() == {"stage": "queued", "message": wording["queued"]}
+    run_jobs(seeded_app)
+    smtp.wait_for(2)
+    # Sent: the request's answers (and the kind recorded with them) are gone; each browser still says "guide".
+    for client in (nothing_fits, elsewhere):
+        assert client.get("/report/progress.json").get_json() == {"stage": "sent", "message": wording["sent"]}
+        sent = html.unescape(client.get("/report/progress").get_data(as_text=True))
+        assert wording["heading"] in sent and wording["sent"] in sent
+        not_a_report(sent)

@@ -104,6 +104,7 @@ def test_double_opt_in_then_the_report_arrives_as_a_pdf_and_nothing_is_kept(
     body = text_part(confirmation).lower()
     for private in ("tese", "azoospermia", "fertility", "clinic "):  # neutral: nothing about health
         assert private not in body
+    assert "email a report to this address" in body  # clinics fit: a report, not the guide alone
     assert pdf_attachments(confirmation) == []
 
     run_jobs(seeded_app)  # nothing more goes out until the link is used
@@ -120,7 +121,10 @@ def test_double_opt_in_then_the_report_arrives_as_a_pdf_and_nothing_is_kept(
     text = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
     assert "Micro-TESE" in text and "Y-chromosome microdeletion test result" in text
     assert "Northwestern Fertility and Reproductive Medicine" in text  # the nearest clinic to 60611
-    assert patient.get("/report/progress.json").get_json()["stage"] == "sent"
+    assert patient.get("/report/progress.json").get_json() == {
+        "stage": "sent",
+        "message": "Sent. Check your inbox for your report.",
+    }
 
     [row] = report_rows(seeded_app)
     assert row.status is ReportStatus.SENT and row.sent_at is not None

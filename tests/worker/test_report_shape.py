@@ -16,9 +16,13 @@ from pypdf.generic import ArrayObject, DictionaryObject
 from clinicfinder.core.report import builder
 from clinicfinder.extensions import db
 from clinicfinder.pdf import renderer
-from tests.support.reports import catalog, make_pdf, pdf_text, snapshot
+from tests.support.reports import CHICAGO, catalog, make_pdf, pdf_text, snapshot
 
 SPANISH = {"place_label": "Chicago, Illinois, Estados Unidos"}
+# A Spanish speaker whose place is in the US gets Letter (core/place_defaults.py): shorter pages than A4, and
+# Spanish runs longer than English, so this is the case that tests the page count hardest.
+SPANISH_IN_THE_US = {**SPANISH, "place": {**CHICAGO, "country": "US"}}
+PAPER_POINTS = {"A4": (595, 842), "Letter": (612, 792)}
 SENT_WORDING = {
     "en": "Once it was sent we deleted them, your email address and our copy of this file.",
     "es": "Una vez enviado, las borramos junto con su dirección de correo y nuestra copia de este archivo.",
@@ -42,12 +46,13 @@ def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["en", "es"])
+@pytest.fixture(scope="module", params=[("en", {}, "Letter"), ("es", SPANISH, "A4"), ("es", SPANISH_IN_THE_US, "Letter")],
+                ids=["en", "es", "es-letter"])  # fmt: skip
 def standard(app: Flask, request: pytest.FixtureRequest) -> tuple[str, builder.Report, bytes]:
     """The standard ten-clinic report (Chicago, micro-TESE, non-obstructive azoospermia, $15,000), downloaded."""
-    language = request.param
-    answers = snapshot("micro_tese", **(SPANISH if language == "es" else {}))
-    report, pdf = make_pdf(app, answers, language)
+    language, changes, paper = request.param
+    report, pdf = make_pdf(app, snapshot("micro_tese", **changes), language)
+    assert report.choices.paper == paper
     return language, report, pdf
 
 
@@ -94,7 +99,12 @@ def figures(pdf: bytes) -> list[str | None]:
 def test_the_standard_report_is_at_most_eight_pages_and_150_kb(standard: tuple[str, builder.Report, bytes]) -> None:
     _, report, pdf = standard
     assert len(report.outcome.results) >= 10
-    assert len(PdfReader(BytesIO(pdf)).pages) <= 8
+    pages = PdfReader(BytesIO(pdf)).pages
+    # On the paper the report says it is on: the Letter case must really be laid out on Letter.
+    assert {(round(page.mediabox.width), round(page.mediabox.height)) for page in pages} == {
+        PAPER_POINTS[report.choices.paper]
+    }
+    assert len(pages) <= 8
     assert len(pdf) <= 150 * 1024
 
 

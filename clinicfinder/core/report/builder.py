@@ -116,7 +116,33 @@ def summary_context(report: Report) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ReportParts:
+    """A report's HTML in two documents (see templates/pdf/report.html, `part`): `patient`, the pages made
+    from the patient's clinics, ending in PAGES_AFTER; `shared`, the pages from the first visit on, starting
+    with PAGES_BEFORE — the same text for every report from the same answers about the treatment, so
+    the renderer lays it out once and puts both parts' pages together (clinicfinder/pdf/report_cache.py)."""
+
+    patient: str
+    shared: str
+
+
+# Where each part's HTML takes the blank pages that stand for the other part while it is laid out.
+PAGES_BEFORE, PAGES_AFTER = "<!--pages-before-->", "<!--pages-after-->"
+
+
 def render_html(report: Report) -> str:
+    return _render(report)
+
+
+def render_parts(report: Report) -> ReportParts | None:
+    """The report in its two parts; None for the guide alone (no clinic part to split from)."""
+    if report.guide_only:
+        return None
+    return ReportParts(patient=_render(report, "patient"), shared=_render(report, "shared"))
+
+
+def _render(report: Report, part: str | None = None) -> str:
     t = report.text
     template = templating.environment(report.language).get_template(
         GUIDE_TEMPLATE if report.guide_only else REPORT_TEMPLATE
@@ -125,6 +151,7 @@ def render_html(report: Report) -> str:
     results = context["results"]
     return template.render(
         **context,
+        part=part,
         report=report,
         outcome=report.outcome,
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in results),

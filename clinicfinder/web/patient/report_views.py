@@ -26,6 +26,8 @@ SESSION_KEY = "report"
 # Shown while a request is unknown to us (a bot's, or one over the address's daily limit): the
 # page must look the same as for a real request, so nobody learns whether an address was used.
 UNDISCLOSED = "undisclosed"
+# GUIDE or REPORT, kept beside the followed id: the request's own record of it goes with its answers once sent.
+KIND_KEY = "report_kind"
 
 # One limit shared by downloads and emailed requests: both make a PDF, the costly part.
 report_limit = limiter.shared_limit(lambda: current_app.config["REPORT_LIMIT_PER_IP"], scope="report", methods=["POST"])
@@ -60,11 +62,27 @@ def email() -> BaseResponse:
         return redirect(url_for("patient.results", _anchor="report"))
     if form.leave_blank.data:
         session[SESSION_KEY] = UNDISCLOSED  # a bot: answer as if it worked, make nothing
+        session.pop(KIND_KEY, None)
         return redirect(url_for(".progress"))
     snapshot = delivery.snapshot(answers, place_label(answers["place"]))
+    # Decided before the address check: a request refused for the address's limit is worded as an accepted one.
+    snapshot["kind"] = delivery.pdf_kind(snapshot, current_language())
     row = delivery.request_report(snapshot, current_language(), form.email.data)
     session[SESSION_KEY] = row.id if row is not None else UNDISCLOSED
+    session[KIND_KEY] = snapshot["kind"]
     return redirect(url_for(".progress"))
+
+
+def _follow(row: ReportRequest) -> None:
+    """This browser follows `row` from now on (it may not be the one that asked: the link was emailed)."""
+    session[SESSION_KEY] = row.id
+    if kind := delivery.kind_of(row):
+        session[KIND_KEY] = kind
+
+
+def _is_guide(row: ReportRequest | None) -> bool:
+    """Whether the pages speak of the guide alone; the report's wording when nothing says otherwise."""
+    return (delivery.kind_of(row) or session.get(KIND_KEY)) == delivery.GUIDE
 
 
 def _followed() -> tuple[str | None, ReportRequest | None]:
@@ -96,6 +114,7 @@ def progress() -> str | BaseResponse:
     return render_template(
         "report/progress.html",
         stage=_stage(followed, row),
+        guide=_is_guide(row),
         limit=current_app.config["REPORT_LIMIT_PER_ADDRESS"],
         hours=current_app.config["REPORT_CONFIRM_HOURS"],
         download_form=ReportDownloadForm(),
@@ -108,11 +127,24 @@ def progress_json() -> BaseResponse | tuple[BaseResponse, int]:
     if followed is None:
         return jsonify(error={"parameter": None, "message": "no report is being followed"}), 404
     stage = _stage(followed, row)
-    return jsonify(stage=stage, message=stage_message(stage))
+    return jsonify(stage=stage, message=stage_message(stage, guide=_is_guide(row)))
 
 
 @blueprint.app_template_global("report_stage_message")
-def stage_message(stage: str) -> str:
+def stage_message(stage: str, guide: bool = False) -> str:
+    if guide:  # the first-visit guide alone (no clinic fitted): the stages that name what is being made
+        for_the_guide = {
+            "queued": _("Address confirmed. Your guide is waiting for its turn."),
+            "delayed": _(
+                "Delayed — we are retrying. A problem on our side stopped your guide for now; "
+                "we keep trying and send it as soon as it works."
+            ),
+            "making": _("Making your guide and sending it…"),
+            "sent": _("Sent. Check your inbox for your first-visit guide."),
+            "failed": _("We could not send your guide. Nothing was kept; you can download it instead."),
+        }
+        if stage in for_the_guide:
+            return str(for_the_guide[stage])
     messages = {
         "awaiting_confirmation": _(
             "Waiting for you to confirm your address: open the email we sent and follow its link."
@@ -139,14 +171,14 @@ def confirm_page() -> str | BaseResponse | tuple[str, int]:
     if row is None or row.status is ReportStatus.EXPIRED:
         return render_template("report/link_invalid.html"), 410
     if row.status is ReportStatus.FAILED:
-        session[SESSION_KEY] = row.id
+        _follow(row)
         return redirect(url_for(".progress"))  # says so, and offers the download
     if row.status is not ReportStatus.AWAITING_CONFIRMATION:
-        session[SESSION_KEY] = row.id
-        return render_template("report/already_confirmed.html")
+        _follow(row)
+        return render_template("report/already_confirmed.html", guide=_is_guide(row))
     if row.confirm_by < delivery.now():
         return render_template("report/link_invalid.html"), 410
-    return render_template("report/confirm.html", form=ConfirmReportForm(token=token))
+    return render_template("report/confirm.html", form=ConfirmReportForm(token=token), guide=_is_guide(row))
 
 
 @blueprint.post("/confirm")
@@ -155,7 +187,7 @@ def confirm() -> BaseResponse | tuple[str, int]:
     row = delivery.confirm(form.token.data) if form.validate_on_submit() else None
     if row is None:
         return render_template("report/link_invalid.html"), 410
-    session[SESSION_KEY] = row.id
+    _follow(row)
     return redirect(url_for(".progress"))
 
 
@@ -171,4 +203,5 @@ def erase() -> str | tuple[str, int]:
         return render_template("report/link_invalid.html"), 410
     if session.get(SESSION_KEY) not in (None, UNDISCLOSED):
         session.pop(SESSION_KEY)
+        session.pop(KIND_KEY, None)
     return render_template("report/erased.html")

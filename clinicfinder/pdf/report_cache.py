@@ -1,0 +1,110 @@
+"""A report's shared pages laid out once per render child, its patient's pages laid out for each report.
+
+From the first-visit guide on, a report's pages hold the same text for every report made from the same
+answers about the treatment (templates/pdf/report.html, `part`); in the standard report that is half
+its pages. They are laid out once and kept, keyed by their own HTML, so a different text can never be
+served from the cache. Each report then lays out only its patient part and writes one PDF from both
+parts' pages: WeasyPrint embeds the fonts the pages paint, resolves links and bookmarks across all of
+the pages and builds the PDF/UA tags from their boxes when it writes, so the combined document is tagged
+and linked as one laid out in one piece (tests/worker/test_report_cache.py compares the two).
+
+Page numbers ("5 / 8") are laid out with the pages, so each part is laid out with blank pages standing
+for the other part: the patient part followed by as many pages as the shared part has, the shared part
+preceded by as many pages as the patient part has. The shared part is kept per number of patient pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from io import BytesIO
+from typing import Any
+
+from clinicfinder.core.report.builder import PAGES_AFTER, PAGES_BEFORE, ReportParts
+
+# A forced page break each: they stand for the other part's pages while one part is laid out, and are
+# left out of the PDF. `break-after` before the shared part, `break-before` after the patient part.
+BLANK_BEFORE = '<div class="page-stand-in-before"></div>'
+BLANK_AFTER = '<div class="page-stand-in-after"></div>'
+# Laid-out shared parts kept per render child: a few languages, papers and treatments at once.
+# About 3 MB each (resident memory, standard report, 8 kept: 108 → 127 MB); children are replaced every
+# RENDER_TASKS_PER_CHILD reports anyway.
+KEEP = 8
+
+
+class SharedPages:
+    """The laid-out shared parts, most recently used last. Used under `lock` (render_report_here)."""
+
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
+        self._documents: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._lengths: dict[str, int] = {}  # pages of each shared part, whatever comes before it
+        # A first layout of a new shared part has to guess the patient's pages; the last report's is the best guess.
+        self._last_pages_before = 4
+        # One report at a time per process: writing a PDF annotates the boxes of the pages it writes (links,
+        # table cells), so two threads writing the same kept pages would mix their annotations, and one
+        # FontConfiguration is shared by every layout. A render child renders one report at a time anyway;
+        # only RENDER_PROCESSES=0 (rendering in the calling process) is serialised by it.
+        self.lock = threading.Lock()
+        self._font_config: Any = None
+        self.hits = self.misses = 0
+
+    def font_config(self) -> Any:
+        """One FontConfiguration for every document: the parts' fonts are then the same fonts in the PDF."""
+        from weasyprint.text.fonts import FontConfiguration
+
+        if self._font_config is None:
+            self._font_config = FontConfiguration()
+        return self._font_config
+
+    def length(self, shared_html: str) -> int:
+        key = _key(shared_html)
+        if key not in self._lengths:
+            self.document(shared_html, self._last_pages_before)  # its length is the same after any number
+        return self._lengths[key]
+
+    def document(self, shared_html: str, pages_before: int) -> Any:
+        """The shared part laid out after `pages_before` blank pages (kept; laid out on first use)."""
+        key = (_key(shared_html), pages_before)
+        self._last_pages_before = pages_before
+        document = self._documents.get(key)
+        if document is not None:
+            self._documents.move_to_end(key)
+            self.hits += 1
+            return document
+        self.misses += 1
+        document = _layout(shared_html.replace(PAGES_BEFORE, BLANK_BEFORE * pages_before), self.font_config())
+        self._lengths[key[0]] = len(document.pages) - pages_before
+        self._documents[key] = document
+        while len(self._documents) > self.keep:
+            self._documents.popitem(last=False)
+        return document
+
+
+shared_pages = SharedPages()
+
+
+def render_report_here(parts: ReportParts, cache: SharedPages = shared_pages) -> bytes:
+    """The tagged PDF/UA-1 report from its two parts, as `renderer.render_pdf_here` makes it in one piece."""
+    with cache.lock:
+        shared_length = cache.length(parts.shared)
+        patient = _layout(parts.patient.replace(PAGES_AFTER, BLANK_AFTER * shared_length), cache.font_config())
+        patient_length = len(patient.pages) - shared_length
+        shared = cache.document(parts.shared, patient_length)
+        pages = patient.pages[:patient_length] + shared.pages[patient_length:]
+        output = BytesIO()
+        patient.copy(pages).write_pdf(output, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    return output.getvalue()
+
+
+def _layout(html: str, font_config: Any) -> Any:
+    from weasyprint import HTML
+
+    from clinicfinder.pdf.fetcher import AssetFetcher
+
+    return HTML(string=html, url_fetcher=AssetFetcher()).render(font_config=font_config, pdf_variant="pdf/ua-1")
+
+
+def _key(shared_html: str) -> str:
+    return hashlib.sha256(shared_html.encode()).hexdigest()

@@ -1,0 +1,158 @@
+"""The report made from its two parts, the shared one laid out once, is the report laid out in one piece."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
+
+from clinicfinder.core.report import builder
+from clinicfinder.extensions import db
+from clinicfinder.pdf import renderer
+from clinicfinder.pdf.report_cache import SharedPages, render_report_here
+from clinicfinder.services import delivery
+from tests.support.reports import CHICAGO, catalog, pdf_text, snapshot
+
+MADE_AT = datetime(2026, 11, 25, tzinfo=UTC)
+SPANISH_IN_THE_US = {"place_label": "Chicago, Illinois, Estados Unidos", "place": {**CHICAGO, "country": "US"}}
+
+
+@pytest.fixture(scope="module")
+def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    from clinicfinder.app import create_app
+    from tests.support.instances import copy_seeded, make_environment
+
+    instance = tmp_path_factory.mktemp("report-cache")
+    copy_seeded(seeded_database, instance)
+    app = create_app(make_environment(instance))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def report_for(app: Flask, language: str = "en", **changes: Any) -> builder.Report:
+    with app.app_context():
+        return delivery.report_from_snapshot(snapshot("micro_tese", **changes), language, MADE_AT)
+
+
+def reports(app: Flask, language: str, **changes: Any) -> tuple[builder.Report, bytes]:
+    """The report and its PDF laid out in one piece, as before the cache."""
+    report = report_for(app, language, **changes)
+    return report, renderer.render_pdf_here(builder.render_html(report))
+
+
+def structure(pdf: bytes) -> list[str]:
+    """The tagged PDF's structure elements in reading order, figures with their /Alt text."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, ArrayObject):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, DictionaryObject):
+            if "/S" in node:
+                found.append(f"{node['/S']}:{node.get('/Alt', '')}")
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(catalog(PdfReader(BytesIO(pdf)))["/StructTreeRoot"])
+    return found
+
+
+def links(pdf: bytes) -> list[list[str]]:
+    """Each page's links: the web address, or the page number an internal link lands on."""
+    reader: Any = PdfReader(BytesIO(pdf))  # untyped: pypdf types every dictionary value as a bare PdfObject
+    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages, 1)}
+    destinations = {name: pages[dest.page.idnum] for name, dest in reader.named_destinations.items()}
+    found = []
+    for page in reader.pages:
+        on_page = []
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if "/A" in annotation:
+                on_page.append(str(annotation["/A"]["/URI"]))
+            else:
+                on_page.append(f"page {destinations[str(annotation['/Dest'])]}")
+        found.append(on_page)
+    return found
+
+
+def bookmarks(pdf: bytes) -> list[tuple[str, int]]:
+    reader = PdfReader(BytesIO(pdf))
+
+    def flat(outline: Any) -> Iterator[tuple[str, int]]:
+        for item in outline:
+            if isinstance(item, list):
+                yield from flat(item)
+            else:
+                number = reader.get_destination_page_number(item)
+                assert number is not None
+                yield item.title, number + 1
+
+    return list(flat(reader.outline))
+
+
+def fonts(pdf: bytes) -> list[str]:
+    reader: Any = PdfReader(BytesIO(pdf))
+    found = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            found.add(str(font.get_object()["/BaseFont"]))
+    return sorted(found)
+
+
+@pytest.mark.parametrize(("language", "changes"), [("en", {}), ("es", SPANISH_IN_THE_US)], ids=["en", "es-letter"])
+def test_the_report_from_its_parts_is_the_report_in_one_piece(app: Flask, language: str, changes: Any) -> None:
+    report, whole = reports(app, language, **changes)
+    parts = builder.render_parts(report)
+    assert parts is not None
+    cache = SharedPages()
+    first, again = render_report_here(parts, cache), render_report_here(parts, cache)
+    assert cache.hits >= 1  # the second report reused the shared pages laid out for the first
+
+    expected = PdfReader(BytesIO(whole))
+    total = len(expected.pages)
+    for combined in (first, again):
+        reader = PdfReader(BytesIO(combined))
+        # Every page's words, its footer "n / total" among them, as in the document laid out in one piece.
+        assert [page.extract_text() for page in reader.pages] == [page.extract_text() for page in expected.pages]
+        for number, page in enumerate(reader.pages, 1):
+            assert f"{number} / {total}" in page.extract_text()
+        assert structure(combined) == structure(whole)  # PDF/UA tags, figure alt texts
+        assert links(combined) == links(whole)  # the contents on page 1 land on the shared pages
+        assert bookmarks(combined) == bookmarks(whole)
+        assert fonts(combined) == fonts(whole)  # each font embedded once, as one document does
+        assert reader.metadata == expected.metadata
+        assert b"pdfuaid:part" in catalog(reader)["/Metadata"].get_object().get_data()
+
+
+def test_reports_differing_in_their_shared_pages_never_share_them(app: Flask) -> None:
+    """The cache is keyed by the shared part's own text: an emailed copy gets its own privacy note."""
+    report, _ = reports(app, "en")
+    downloaded, emailed = builder.render_parts(report), builder.render_parts(replace(report, emailed=True))
+    assert downloaded is not None and emailed is not None and downloaded.shared != emailed.shared
+    cache = SharedPages()
+    render_report_here(downloaded, cache)
+    text = pdf_text(render_report_here(emailed, cache))
+    assert "Once it was sent we deleted them" in text and "we kept no copy of it" not in text
+
+
+def test_the_guide_alone_is_laid_out_in_one_piece(app: Flask) -> None:
+    valencia = {"latitude": 39.4699, "longitude": -0.3763, "country": "ES"}
+    answers: dict[str, Any] = {
+        "place": valencia,
+        "place_label": "Valencia",
+        "radius_km": 40.0,
+        "unit": "km",
+        "currency": "EUR",
+    }
+    report = report_for(app, **answers)
+    assert report.guide_only and builder.render_parts(report) is None
