@@ -13,11 +13,9 @@ the health answers in it) goes out only after that.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import logging
-import smtplib
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -47,16 +45,13 @@ from clinicfinder.extensions import db, mail, queue
 from clinicfinder.pdf.renderer import make_report_pdf
 from clinicfinder.services import journey, leases
 from clinicfinder.services import search as services
+from clinicfinder.services.delivery_errors import describe_error, is_permanent, retry_delay
 from clinicfinder.services.report_retention import delete_requests, pdf_path, stored_pdf
 
 log = logging.getLogger(__name__)
 
 CONFIRM_SALT = "report-confirm"
 ERASE_SALT = "report-erase"
-# Backoff between attempts: 30 s, 1 min, 2 min … capped at an hour.
-BACKOFF_CAP = timedelta(hours=1)
-# Errors worth another try: the relay is down, slow, or refused for now. Anything else is a bug.
-TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
 
 
 def now() -> datetime:
@@ -389,14 +384,6 @@ def _mail_domain() -> str:
     return sender.rpartition("@")[2].rstrip(">").strip() or "clinicfinder.localhost"
 
 
-def is_permanent(error: BaseException) -> bool:
-    """A 5xx answer won't change on retry (unknown mailbox, message refused): give up at once."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
-    code = getattr(error, "smtp_code", None)
-    return isinstance(code, int) and code >= 500
-
-
 def _attempt_failed(row: ReportRequest, token: str, error: BaseException) -> None:
     described = describe_error(error)
     if is_permanent(error) or row.attempts >= current_app.config["REPORT_MAX_ATTEMPTS"]:
@@ -421,18 +408,6 @@ def is_delayed(row: ReportRequest) -> bool:
     """Waiting for another try after a failure that is not the recipient's: our disk, the relay, a lost worker."""
     recipients = row.last_error is not None and row.last_error.startswith("SMTPRecipientsRefused")
     return row.status is ReportStatus.QUEUED and row.last_error is not None and not recipients
-
-
-def retry_delay(attempts: int, base_seconds: float) -> timedelta:
-    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), BACKOFF_CAP)
-
-
-def describe_error(error: BaseException) -> str:
-    """The error's kind and SMTP code: never its text, which can quote the recipient's address."""
-    code = getattr(error, "smtp_code", None)
-    if type(error) is OSError and error.errno:  # a bare OSError says nothing without its errno (ENOSPC…)
-        return f"OSError {errno.errorcode.get(error.errno, error.errno)}"
-    return type(error).__name__ + (f" {code}" if code else "")
 
 
 def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime, *, emailed: bool = False) -> Report:
