@@ -38,6 +38,7 @@ def test_each_card_links_its_criteria_page_with_the_same_count_and_every_source(
         assert criteria.count('<li class="criterion ') >= 5
         assert "as of Dec 31, 2022" in criteria  # every criterion's fact with its date
         assert f'href="/find/results#clinic-{clinic_id}"' in criteria  # back to the card
+        assert '</span><span class="source">' not in criteria  # several sources read apart, not run together
 
 
 def test_the_criteria_page_of_an_unknown_clinic_is_not_found(patient: FlaskClient) -> None:
