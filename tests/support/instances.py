@@ -16,6 +16,8 @@ import itertools
 import os
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,6 +115,19 @@ def migrated_app(environment: dict[str, str]) -> Flask:
     with app.app_context():
         flask_migrate.upgrade()
     return app
+
+
+@contextmanager
+def seeded_app(seeded_database: Path, instance: Path) -> Iterator[Flask]:
+    """An app on a copy of the seeded directory in `instance`, its connections closed afterwards."""
+    from clinicfinder.app import create_app
+
+    copy_seeded(seeded_database, instance)
+    app = create_app(make_environment(instance))
+    try:
+        yield app
+    finally:
+        dispose(app)
 
 
 def dispose(app: Flask) -> None:

@@ -14,10 +14,10 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
 from clinicfinder.core.report import builder
-from clinicfinder.extensions import db
 from clinicfinder.pdf import renderer
 from clinicfinder.pdf.report_cache import SharedPages, render_report_here
 from clinicfinder.services import delivery
+from tests.support.instances import seeded_app
 from tests.support.reports import CHICAGO, catalog, pdf_text, snapshot
 
 MADE_AT = datetime(2026, 11, 25, tzinfo=UTC)
@@ -26,15 +26,8 @@ SPANISH_IN_THE_US = {"place_label": "Chicago, Illinois, Estados Unidos", "place"
 
 @pytest.fixture(scope="module")
 def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from clinicfinder.app import create_app
-    from tests.support.instances import copy_seeded, make_environment
-
-    instance = tmp_path_factory.mktemp("report-cache")
-    copy_seeded(seeded_database, instance)
-    app = create_app(make_environment(instance))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with seeded_app(seeded_database, tmp_path_factory.mktemp("report-cache")) as app:
+        yield app
 
 
 def report_for(app: Flask, language: str = "en", **changes: Any) -> builder.Report:

@@ -8,21 +8,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from clinicfinder.extensions import db
+from tests.support.instances import seeded_app
 from tests.support.reports import make_pdf, pdf_text, snapshot
 
 
 @pytest.fixture(scope="module")
 def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from clinicfinder.app import create_app
-    from tests.support.instances import copy_seeded, make_environment
-
-    instance = tmp_path_factory.mktemp("report-money")
-    copy_seeded(seeded_database, instance)
-    app = create_app(make_environment(instance))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with seeded_app(seeded_database, tmp_path_factory.mktemp("report-money")) as app:
+        yield app
 
 
 def test_an_ivf_estimate_in_the_report_is_badged_as_an_estimate_and_says_it_covers_one_cycle(app: Flask) -> None:

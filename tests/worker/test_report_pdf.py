@@ -17,20 +17,14 @@ from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
 from clinicfinder.pdf import renderer
 from clinicfinder.pdf.fetcher import AssetFetcher, RefusedURL
+from tests.support.instances import seeded_app
 from tests.support.reports import catalog, make_pdf, pdf_text, snapshot
 
 
 @pytest.fixture(scope="module")
 def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from clinicfinder.app import create_app
-    from tests.support.instances import copy_seeded, make_environment
-
-    instance = tmp_path_factory.mktemp("report-pdf")
-    copy_seeded(seeded_database, instance)
-    app = create_app(make_environment(instance))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with seeded_app(seeded_database, tmp_path_factory.mktemp("report-pdf")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

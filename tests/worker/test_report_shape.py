@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
 from clinicfinder.core.report import builder
-from clinicfinder.extensions import db
 from clinicfinder.pdf import renderer
+from tests.support.instances import seeded_app
 from tests.support.reports import CHICAGO, catalog, make_pdf, pdf_text, snapshot
 
 SPANISH = {"place_label": "Chicago, Illinois, Estados Unidos"}
@@ -35,15 +35,8 @@ DOWNLOADED_WORDING = {
 
 @pytest.fixture(scope="module")
 def app(seeded_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from clinicfinder.app import create_app
-    from tests.support.instances import copy_seeded, make_environment
-
-    instance = tmp_path_factory.mktemp("report-shape")
-    copy_seeded(seeded_database, instance)
-    app = create_app(make_environment(instance))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with seeded_app(seeded_database, tmp_path_factory.mktemp("report-shape")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module", params=[("en", {}, "Letter"), ("es", SPANISH, "A4"), ("es", SPANISH_IN_THE_US, "Letter")],
