@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from clinicfinder.core.report import builder
 from clinicfinder.pdf import renderer
@@ -48,3 +49,23 @@ def pdf_text(pdf: bytes) -> str:
     reader = PdfReader(BytesIO(pdf))
     # Words only: line breaks and hyphenation differ between renderers.
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def structure_elements(pdf: bytes) -> list[tuple[str, str | None]]:
+    """The tagged PDF's structure elements in reading order: each one's type and its /Alt text, if any."""
+    found: list[tuple[str, str | None]] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, ArrayObject):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, DictionaryObject):
+            if "/S" in node:
+                alt = node.get("/Alt")
+                found.append((str(node["/S"]), None if alt is None else str(alt)))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(catalog(PdfReader(BytesIO(pdf)))["/StructTreeRoot"])
+    return found

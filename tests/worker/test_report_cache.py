@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject
 
 from clinicfinder.core.report import builder
 from clinicfinder.pdf import renderer
 from clinicfinder.pdf.report_cache import SharedPages, render_report_here
 from clinicfinder.services import delivery
 from tests.support.instances import seeded_app
-from tests.support.reports import CHICAGO, catalog, pdf_text, snapshot
+from tests.support.reports import CHICAGO, catalog, pdf_text, snapshot, structure_elements
 
 MADE_AT = datetime(2026, 11, 25, tzinfo=UTC)
 SPANISH_IN_THE_US = {"place_label": "Chicago, Illinois, Estados Unidos", "place": {**CHICAGO, "country": "US"}}
@@ -39,25 +38,6 @@ def reports(app: Flask, language: str, **changes: Any) -> tuple[builder.Report, 
     """The report and its PDF laid out in one piece, as before the cache."""
     report = report_for(app, language, **changes)
     return report, renderer.render_pdf_here(builder.render_html(report))
-
-
-def structure(pdf: bytes) -> list[str]:
-    """The tagged PDF's structure elements in reading order, figures with their /Alt text."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        node = node.get_object()
-        if isinstance(node, ArrayObject):
-            for kid in node:
-                walk(kid)
-        elif isinstance(node, DictionaryObject):
-            if "/S" in node:
-                found.append(f"{node['/S']}:{node.get('/Alt', '')}")
-            if "/K" in node:
-                walk(node["/K"])
-
-    walk(catalog(PdfReader(BytesIO(pdf)))["/StructTreeRoot"])
-    return found
 
 
 def links(pdf: bytes) -> list[list[str]]:
@@ -119,7 +99,7 @@ def test_the_report_from_its_parts_is_the_report_in_one_piece(app: Flask, langua
         assert [page.extract_text() for page in reader.pages] == [page.extract_text() for page in expected.pages]
         for number, page in enumerate(reader.pages, 1):
             assert f"{number} / {total}" in page.extract_text()
-        assert structure(combined) == structure(whole)  # PDF/UA tags, figure alt texts
+        assert structure_elements(combined) == structure_elements(whole)  # PDF/UA tags, figure alt texts
         assert links(combined) == links(whole)  # the contents on page 1 land on the shared pages
         assert bookmarks(combined) == bookmarks(whole)
         assert fonts(combined) == fonts(whole)  # each font embedded once, as one document does

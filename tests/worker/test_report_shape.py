@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject
 
 from clinicfinder.core.report import builder
 from clinicfinder.pdf import renderer
 from tests.support.instances import seeded_app
-from tests.support.reports import CHICAGO, catalog, make_pdf, pdf_text, snapshot
+from tests.support.reports import CHICAGO, catalog, make_pdf, pdf_text, snapshot, structure_elements
 
 SPANISH = {"place_label": "Chicago, Illinois, Estados Unidos"}
 # A Spanish speaker whose place is in the US gets Letter (core/place_defaults.py): shorter pages than A4, and
@@ -71,22 +70,7 @@ def font_sizes(pdf: bytes) -> list[tuple[float, str]]:
 
 def figures(pdf: bytes) -> list[str | None]:
     """The /Alt text of every /Figure in the PDF's structure tree (None where a figure has none)."""
-    found: list[str | None] = []
-
-    def walk(node: Any) -> None:
-        node = node.get_object()
-        if isinstance(node, ArrayObject):
-            for kid in node:
-                walk(kid)
-        elif isinstance(node, DictionaryObject):
-            if node.get("/S") == "/Figure":
-                alt = node.get("/Alt")
-                found.append(None if alt is None else str(alt))
-            if "/K" in node:
-                walk(node["/K"])
-
-    walk(catalog(PdfReader(BytesIO(pdf)))["/StructTreeRoot"])
-    return found
+    return [alt for kind, alt in structure_elements(pdf) if kind == "/Figure"]
 
 
 def test_the_standard_report_is_at_most_eight_pages_and_150_kb(standard: tuple[str, builder.Report, bytes]) -> None:
