@@ -17,10 +17,7 @@ def test_every_pin_shows_a_label_apart_from_the_others(
     browser: Browser, live_server: str, viewport: dict[str, int], place: str, radius: str
 ) -> None:
     you = patient(browser, live_server, viewport)
-    you.open("/find/where")
-    you.where(place, radius)
-    you.treatment("ivf")
-    you.budget("20000", "USD")
+    you.ivf_results(place, radius)
     cards = you.page.locator(".clinic-card").count()
     labels = you.page.locator(".results-map .map-label")
     assert labels.count() == cards > 0
@@ -38,10 +35,7 @@ def test_every_pin_shows_a_label_apart_from_the_others(
 
 def test_the_keyboard_reaches_every_pin_and_lights_its_card(browser: Browser, live_server: str) -> None:
     you = patient(browser, live_server)
-    you.open("/find/where")
-    you.where("77030", "25")
-    you.treatment("ivf")
-    you.budget("20000", "USD")
+    you.ivf_results("77030", "25")
     pins = you.page.locator(".results-map a.map-pin")
     first_card = you.page.locator(".clinic-card").first
     name = first_card.locator("h2").evaluate("heading => heading.lastChild.textContent").strip()
@@ -61,10 +55,7 @@ def test_the_keyboard_reaches_every_pin_and_lights_its_card(browser: Browser, li
 
 def test_opening_a_cards_criteria_fetches_them_in_place(browser: Browser, live_server: str) -> None:
     you = patient(browser, live_server)
-    you.open("/find/where")
-    you.where("77030", "25")
-    you.treatment("ivf")
-    you.budget("20000", "USD")
+    you.ivf_results("77030", "25")
     card = you.page.locator(".clinic-card").first
     assert card.locator(".criterion").count() == 0  # not in the page until asked for
     card.locator("details[data-criteria] summary").click()
@@ -80,10 +71,7 @@ def test_opening_a_cards_criteria_fetches_them_in_place(browser: Browser, live_s
 
 def test_without_javascript_a_cards_criteria_open_on_their_own_page(browser: Browser, live_server: str) -> None:
     you = patient(browser, live_server, java_script_enabled=False)
-    you.open("/find/where")
-    you.where("77030", "25")
-    you.treatment("ivf")
-    you.budget("20000", "USD")
+    you.ivf_results("77030", "25")
     card = you.page.locator(".clinic-card").first
     name = card.locator("h2").evaluate("heading => heading.lastChild.textContent").strip()
     card.locator("details[data-criteria] summary").click()

@@ -63,6 +63,13 @@ class Patient:
         self.page.locator("#currency").select_option(currency)
         self.click("button", submit_label)
 
+    def ivf_results(self, place: str, radius: str) -> None:
+        """The three steps for IVF with a $20,000 budget, ending on the results page."""
+        self.open("/find/where")
+        self.where(place, radius)
+        self.treatment("ivf")
+        self.budget("20000", "USD")
+
     def clinic_names(self) -> list[str]:
         return self.page.locator(".clinic-card h2").all_inner_texts()
 
