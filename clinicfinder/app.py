@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from clinicfinder.cli import clinics_cli, journeys_cli, mailsink_command, reports_cli, worker_command
 from clinicfinder.config import Settings
 from clinicfinder.core import templating
-from clinicfinder.core.i18n import LANGUAGES, TRANSLATIONS_DIR
+from clinicfinder.core.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
 from clinicfinder.core.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 from clinicfinder.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, queue
 from clinicfinder.pdf.renderer import renderer
@@ -171,7 +171,7 @@ def register_template_context(app: Flask) -> None:
         return {
             "current_language": language,
             "languages": LANGUAGES,
-            "t": pages.page_text(language),  # numbers, money, dates and distances in the visitor's locale
+            "t": text_for(language),  # numbers, money, dates and distances in the visitor's locale
             # The licences of the place data (CC BY 4.0, OGL v3) require this credit wherever it is used.
             "place_data_credit": services.services().geocoder_attribution,
         }

@@ -11,7 +11,6 @@ for the plain-text emails and the PDFs. The overlay shares globals, filters and 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -20,7 +19,6 @@ from typing import Any
 from flask import Flask, before_render_template, current_app, template_rendered
 from jinja2.ext import Extension
 
-from clinicfinder.core.i18n import Text, text_for
 from clinicfinder.core.matching.criteria import CriterionResult
 
 _INDENTATION = re.compile(r"^[ \t]+", re.MULTILINE)
@@ -42,29 +40,6 @@ def init_app(app: Flask) -> None:
 def outcome_counts(criteria: Iterable[CriterionResult]) -> Counter[str]:
     """How many criteria are met, failed, unknown, in one pass (three `selectattr` chains cost a card ~1 ms)."""
     return Counter(criterion.outcome.value for criterion in criteria)
-
-
-class RememberedText:
-    """The visitor's `Text`, remembering what it formatted with babel (a third of a millisecond a call).
-
-    Twenty cards format the same budget, typical cost, dates and rates again and again. The formats
-    depend only on their arguments and the language, so a remembered one is the same text.
-    """
-
-    def __init__(self, text: Text) -> None:
-        self._text = text
-        self.money = functools.lru_cache(maxsize=4096)(text.money)
-        self.limit = functools.lru_cache(maxsize=1024)(text.limit)
-        self.date = functools.lru_cache(maxsize=1024)(text.date)
-        self.percent = functools.lru_cache(maxsize=4096)(text.percent)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._text, name)
-
-
-@functools.cache
-def page_text(language: str) -> RememberedText:
-    return RememberedText(text_for(language))
 
 
 def render_page(name: str, **context: Any) -> str:
