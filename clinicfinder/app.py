@@ -23,7 +23,6 @@ from clinicfinder.core import templating
 from clinicfinder.core.i18n import LANGUAGES, TRANSLATIONS_DIR, text_for
 from clinicfinder.core.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 from clinicfinder.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, queue
-from clinicfinder.pdf.renderer import renderer
 from clinicfinder.services import search as services
 from clinicfinder.tasks import register_tasks
 from clinicfinder.web import pages
@@ -48,7 +47,6 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     register_extensions(app)
     register_tasks(app)
     services.init_app(app)
-    register_report_renderer(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -96,11 +94,6 @@ def _request_catalogue() -> NullTranslations:
     if catalogue is None:
         catalogue = g._catalogue = get_translations()
     return cast(NullTranslations, catalogue)
-
-
-def register_report_renderer(app: Flask) -> None:
-
-    renderer.configure(app.config["RENDER_PROCESSES"], app.config["RENDER_TASKS_PER_CHILD"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,19 +8,21 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
 
-from clinicfinder.core.directory.csvfile import read_directory, write_directory
 from clinicfinder.core.paths import PROJECT_ROOT
-from clinicfinder.db.directory import export_directory, import_directory
-from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db, queue
-from clinicfinder.services import journey, report_retention
+
+# The directory's CSV code, its import/export and the services each command needs are imported inside
+# the command: a web process registers these commands but never runs them, and `import wsgi` should not
+# pay for them (issue 15: start-up).
 
 clinics_cli = click.Group("clinics", help="Import and export the clinic directory (clinics.csv).")
 
 
 def _import(path: Path, *, dry_run: bool) -> None:
+    from clinicfinder.core.directory.csvfile import read_directory
+    from clinicfinder.db.directory import import_directory
+
     data = path.read_bytes()
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if len(data) > limit:
@@ -50,6 +52,9 @@ def import_command(path: Path, dry_run: bool) -> None:
 @with_appcontext
 def export_command(path: Path) -> None:
     """Write every clinic to PATH in the clinics.csv format."""
+    from clinicfinder.core.directory.csvfile import write_directory
+    from clinicfinder.db.directory import export_directory
+
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", encoding="utf-8", newline="") as stream:
         count = write_directory(export_directory(db.session), stream)
@@ -67,6 +72,10 @@ def export_command(path: Path) -> None:
 @with_appcontext
 def seed_command(path: Path) -> None:
     """Import PATH if the directory is empty; otherwise do nothing."""
+    from sqlalchemy import func, select
+
+    from clinicfinder.db.models import Clinic
+
     if db.session.scalar(select(func.count()).select_from(Clinic)):
         click.echo("The directory already has clinics; not seeding.")
         return
@@ -80,6 +89,8 @@ journeys_cli = click.Group("journeys", help="Patients' answers held between the 
 @with_appcontext
 def purge_journeys_command() -> None:
     """Delete every answer set idle for more than an hour (the worker also does this every 10 minutes)."""
+    from clinicfinder.services import journey
+
     click.echo(f"{journey.purge_expired()} expired answer set(s) deleted")
 
 
@@ -93,6 +104,8 @@ def purge_reports_command() -> None:
 
     The worker does the same every minute; this is for a machine where no worker runs.
     """
+    from clinicfinder.services import report_retention
+
     counts = report_retention.purge()
     click.echo(
         f"{counts['expired']} unconfirmed request(s) expired, {counts['deleted']} old request(s) deleted, "

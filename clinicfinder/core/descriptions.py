@@ -6,12 +6,27 @@ looks alike everywhere and is cleaned the same way everywhere.
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-# CommonMark with raw HTML switched off; nh3 then removes anything the Markdown still let through.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    """CommonMark with raw HTML switched off; nh3 then removes anything the Markdown still let through.
+
+    Made on the first description shown, not at import: markdown-it took ~40 ms of every web process's
+    start-up, and most pages show no description (issue 15: start-up)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote", "code"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
@@ -19,7 +34,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 def description_html(text: str | None) -> Markup:
     if not text:
         return Markup("")
-    html = _markdown.render(text)
+    html = _markdown().render(text)
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

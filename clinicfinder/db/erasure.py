@@ -14,10 +14,13 @@ old row version as a dead tuple, and plain VACUUM frees its space without overwr
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from clinicfinder.db.directory import AnySession
+if TYPE_CHECKING:  # a type only: db.directory (the CSV records) is not needed at run time
+    from clinicfinder.db.directory import AnySession
+
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,17 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
 from clinicfinder.core.domain import Role
-from clinicfinder.db.directory import AnySession
 from clinicfinder.db.models import AuditEntry, Clinic, TokenPurpose, User, UserToken
 from clinicfinder.services import login_throttle
 from clinicfinder.services.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
+
+if TYPE_CHECKING:  # a type only: db.directory (the CSV records) is not needed at run time
+    from clinicfinder.db.directory import AnySession
 
 TOKEN_LIFETIMES = {
     TokenPurpose.INVITATION: timedelta(days=3),

@@ -19,7 +19,7 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -31,23 +31,17 @@ from clinicfinder.core.matching.engine import SearchQuery
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER
 from clinicfinder.core.place_defaults import report_paper
-from clinicfinder.core.report.builder import (
-    REPORT_CLINICS,
-    Report,
-    ReportChoices,
-    file_name,
-    summary_context,
-)
 from clinicfinder.db import erasure
 from clinicfinder.db.models import ReportRequest, ReportStatus
 from clinicfinder.email import compose, external_url
 from clinicfinder.extensions import db, mail, queue
-from clinicfinder.pdf.renderer import make_report_pdf
 from clinicfinder.services import journey, leases
 from clinicfinder.services import search as services
 from clinicfinder.services.delivery_errors import describe_error, is_permanent, retry_delay
 from clinicfinder.services.report_retention import delete_requests, pdf_path, stored_pdf
 
+if TYPE_CHECKING:  # the report builder and PDF renderer load with the first report (make_report_pdf), not at start-up
+    from clinicfinder.core.report.builder import Report
 log = logging.getLogger(__name__)
 
 CONFIRM_SALT = "report-confirm"
@@ -347,7 +341,16 @@ def deliver_report(report_id: str) -> None:
         _make_and_send(row, token)
 
 
+def make_report_pdf(report: Report) -> bytes:
+    from clinicfinder.pdf import renderer as pdf
+
+    pdf.renderer.configure(current_app.config["RENDER_PROCESSES"], current_app.config["RENDER_TASKS_PER_CHILD"])
+    return pdf.make_report_pdf(report)
+
+
 def _make_and_send(row: ReportRequest, token: str) -> None:
+    from clinicfinder.core.report.builder import file_name, summary_context
+
     report_id, answers, recipient = row.id, row.answers, row.recipient
     assert answers is not None and recipient is not None  # checked by the caller just after the claim
     try:
@@ -411,6 +414,8 @@ def is_delayed(row: ReportRequest) -> bool:
 
 
 def report_from_snapshot(answers: dict[str, Any], language: str, made_at: datetime, *, emailed: bool = False) -> Report:
+    from clinicfinder.core.report.builder import REPORT_CLINICS, Report, ReportChoices
+
     budget = answers.get("budget")
     currency = answers["currency"]
     choices = ReportChoices(
@@ -447,6 +452,8 @@ def report_from_snapshot(answers: dict[str, Any], language: str, made_at: dateti
 
 def download_report(answers: dict[str, Any], language: str, place_label: str) -> tuple[bytes, str]:
     """The PDF made at once for the browser: nothing stored, nothing queued."""
+    from clinicfinder.core.report.builder import file_name
+
     report = report_from_snapshot(snapshot(answers, place_label), language, now())
     return make_report_pdf(report), file_name(report)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from clinicfinder.db.directory import AnySession
 from clinicfinder.db.models import ReportRequest, ReportStatus
+
+if TYPE_CHECKING:  # a type only: db.directory (the CSV records) is not needed at run time
+    from clinicfinder.db.directory import AnySession
 
 WINDOWS = (("Last 24 hours", timedelta(hours=24)), ("Last 7 days", timedelta(days=7)))
 RECENT_FAILURES = 20

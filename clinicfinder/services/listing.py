@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,7 +34,6 @@ from clinicfinder.core.domain import (
     is_unverified_claim,
 )
 from clinicfinder.core.domain import VERIFIED_CLAIM as VERIFIED
-from clinicfinder.db.directory import AnySession
 from clinicfinder.db.models import (
     CDC_VERIFIED_LAB,
     SART_SOCIETY,
@@ -47,6 +47,9 @@ from clinicfinder.db.models import (
     User,
     utcnow,
 )
+
+if TYPE_CHECKING:  # a type only: db.directory (the CSV records) is not needed at run time
+    from clinicfinder.db.directory import AnySession
 
 SOURCE_LENGTH = 200
 

@@ -20,12 +20,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from clinicfinder.db.directory import AnySession
 from clinicfinder.db.models import AuditEntry, LoginThrottle
+
+if TYPE_CHECKING:  # a type only: db.directory (the CSV records) is not needed at run time
+    from clinicfinder.db.directory import AnySession
 
 FREE_FAILURES = 3  # per (account, address): typos cost nothing
 MAX_DELAY = timedelta(minutes=15)

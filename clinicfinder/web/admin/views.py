@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -13,13 +14,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from clinicfinder.core.directory.csvfile import write_directory
 from clinicfinder.core.domain import ClinicStatus, Role
-from clinicfinder.db.directory import export_directory
 from clinicfinder.db.models import AuditEntry, Clinic, User, utcnow
 from clinicfinder.extensions import db
 from clinicfinder.services import account_emails as emails
-from clinicfinder.services import accounts, imports, listing
+from clinicfinder.services import accounts, listing
 from clinicfinder.services import delivery_health as health
 from clinicfinder.web.admin.access import (
     admin_view,
@@ -44,6 +43,9 @@ from clinicfinder.web.admin.forms import (
     split_list,
 )
 
+if TYPE_CHECKING:
+    from clinicfinder.services.imports import UploadStore
+
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 blueprint.register_error_handler(CSRFError, expired_form)
 
@@ -51,10 +53,14 @@ CLINICS_PER_PAGE = 50
 AUDIT_ROWS = 200
 
 
-def _uploads() -> imports.UploadStore:
-    return imports.UploadStore(
-        Path(current_app.config.get("ADMIN_UPLOADS_DIR") or Path(current_app.instance_path) / "uploads")
-    )
+# The CSV import and export (services.imports, db.directory, core.directory.csvfile) are imported by the
+# views that use them: only a site admin's directory pages need them, not a web process's start-up.
+
+
+def _uploads() -> UploadStore:
+    from clinicfinder.services.imports import UploadStore
+
+    return UploadStore(Path(current_app.config.get("ADMIN_UPLOADS_DIR") or Path(current_app.instance_path) / "uploads"))
 
 
 @blueprint.route("/")
@@ -211,6 +217,8 @@ def user_active(user_id: int) -> ResponseReturnValue:
 @blueprint.route("/directory/import", methods=["GET", "POST"])
 @site_admin_view
 def upload() -> ResponseReturnValue:
+    from clinicfinder.services import imports
+
     form = UploadForm()
     if form.validate_on_submit():
         data = form.file.data.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
@@ -238,6 +246,8 @@ def upload_too_large(_error: Exception) -> ResponseReturnValue:
 @blueprint.route("/directory/import/<upload_id>", methods=["GET", "POST"])
 @site_admin_view
 def import_preview(upload_id: str) -> ResponseReturnValue:
+    from clinicfinder.services import imports
+
     store = _uploads()
     stored = store.load(upload_id, owner_id=current_user.id)
     if stored is None:
@@ -266,6 +276,9 @@ def import_preview(upload_id: str) -> ResponseReturnValue:
 @blueprint.route("/directory/export")
 @site_admin_view
 def export() -> ResponseReturnValue:
+    from clinicfinder.core.directory.csvfile import write_directory
+    from clinicfinder.db.directory import export_directory
+
     stream = io.StringIO()
     write_directory(export_directory(db.session), stream)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
