@@ -6,11 +6,8 @@ import contextlib
 import logging
 import re
 from collections.abc import Mapping
-from typing import cast
 
-from babel.support import NullTranslations
-from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_translations
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -35,6 +32,7 @@ from clinicfinder.web.language import blueprint as language
 from clinicfinder.web.language import current_language, same_site_path, select_locale
 from clinicfinder.web.patient.report_views import blueprint as report
 from clinicfinder.web.patient.views import blueprint as patient
+from clinicfinder.web.translation import request_catalogue
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -78,22 +76,14 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS_DIR))
     # Flask-Babel's template callables find the catalogue again on every `_()` (a results page makes
     # ~800 calls, over a third of its time); the same catalogue, found once per request, gives the same page.
+    # The forms' lazy labels use the same one (web/translation.py).
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
-        gettext=lambda message: _request_catalogue().ugettext(message),
-        ngettext=lambda singular, plural, n: _request_catalogue().ungettext(singular, plural, n),
+        gettext=lambda message: request_catalogue().ugettext(message),
+        ngettext=lambda singular, plural, n: request_catalogue().ungettext(singular, plural, n),
         newstyle=True,
-        pgettext=lambda context, message: _request_catalogue().upgettext(context, message),
-        npgettext=lambda context, singular, plural, n: _request_catalogue().unpgettext(context, singular, plural, n),
+        pgettext=lambda context, message: request_catalogue().upgettext(context, message),
+        npgettext=lambda context, singular, plural, n: request_catalogue().unpgettext(context, singular, plural, n),
     )
-
-
-def _request_catalogue() -> NullTranslations:
-    """This request's catalogue, kept on `g`: the locale is chosen once per request (nothing here forces
-    another one mid-request; `flask_babel.force_locale` would need this cache cleared)."""
-    catalogue = g.get("_catalogue")
-    if catalogue is None:
-        catalogue = g._catalogue = get_translations()
-    return cast(NullTranslations, catalogue)
 
 
 def register_blueprints(app: Flask) -> None:

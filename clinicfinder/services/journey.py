@@ -28,6 +28,7 @@ from clinicfinder.extensions import db
 
 SESSION_KEY = "journey"
 IDLE_LIFETIME = timedelta(hours=1)
+REFRESH_AFTER = timedelta(minutes=1)  # unchanged answers restart the idle hour at most this often
 
 
 def _now() -> datetime:
@@ -58,9 +59,9 @@ def load() -> dict[str, Any]:
 
 def update(**changes: Any) -> dict[str, Any]:
     """Merge `changes` into the stored answers (None removes a key) and return them."""
-    row = _row()
+    row, new = _row(), False
     if row is None:
-        row = JourneyAnswers(id=secrets.token_urlsafe(32), answers={})
+        row, new = JourneyAnswers(id=secrets.token_urlsafe(32), answers={}), True
         db.session.add(row)
         session[SESSION_KEY] = row.id
     answers = dict(row.answers)
@@ -69,9 +70,14 @@ def update(**changes: Any) -> dict[str, Any]:
             answers.pop(key, None)
         else:
             answers[key] = value
-    row.answers = answers
-    row.expires_at = _now() + IDLE_LIFETIME
-    db.session.commit()
+    now = _now()
+    # The same answers again (a step posted twice, Back then Continue) with the idle hour restarted
+    # under REFRESH_AFTER ago: no write. A write is a disk sync on SQLite; the hour ends at most
+    # REFRESH_AFTER sooner, never later.
+    if new or answers != row.answers or row.expires_at < now + IDLE_LIFETIME - REFRESH_AFTER:
+        row.answers = answers
+        row.expires_at = now + IDLE_LIFETIME
+    db.session.commit()  # nothing written: ends the read transaction, as before
     return answers
 
 

@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, FloatField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import (
@@ -32,6 +31,7 @@ from clinicfinder.core.vocabulary import (
     SITUATION_LABELS,
     TREATMENT_LABELS,
 )
+from clinicfinder.web.translation import lazy_gettext as _l
 
 RADIUS_CHOICES = ("10", "25", "50", "100", "250", "500", "1000", "1500", "2500", "anywhere")
 
