@@ -71,7 +71,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     queue.init_app(app)
     limiter.init_app(app)
-    login_manager.init_app(app)
+    login_manager.init_app(app, add_context_processor=False)  # web/auth/sessions.py gives templates a lazy one
 
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS_DIR))
     # Flask-Babel's template callables find the catalogue again on every `_()` (a results page makes

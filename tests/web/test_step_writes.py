@@ -96,3 +96,12 @@ def test_the_forms_lazy_labels_follow_each_requests_language(seeded_app: Flask) 
         page = client.get("/find/treatment", headers={"Accept-Language": language}).get_data(as_text=True)
         seen.append((english in page, spanish in page))
     assert seen == [(True, False), (False, True), (True, False)]
+
+
+def test_showing_a_step_again_sends_no_cookie(patient: FlaskClient) -> None:
+    # Nothing in the session changes when a page is only shown, so the signed cookie is not sent again
+    # (Flask-Login's context processor used to run session protection on every page, which did).
+    for path in ("/find/treatment", "/find/where", "/"):
+        response = patient.get(path)
+        assert response.status_code == 200, path
+        assert response.headers.getlist("Set-Cookie") == [], path

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, current_app, flash, session
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from clinicfinder.db.models import User
 from clinicfinder.extensions import db, login_manager
@@ -36,6 +36,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("ADMIN_IDLE_MINUTES", DEFAULT_IDLE_MINUTES)
     app.config.setdefault("ADMIN_ABSOLUTE_HOURS", DEFAULT_ABSOLUTE_HOURS)
     app.before_request(_enforce_timeouts)
+    # Templates get Flask-Login's proxy, which loads the user when a template reads it (the admin pages).
+    # Flask-Login's own context processor loaded it for every page rendered: on a patient's page that
+    # ran "strong" session protection against a session with no login in it, which marked the session
+    # changed, so every page re-signed the cookie and sent a Set-Cookie deleting a remember-me cookie.
+    app.context_processor(lambda: {"current_user": current_user})
 
 
 @login_manager.user_loader
