@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
+from clinicfinder.core.matching.money import Money
+from clinicfinder.core.matching.pricing import BudgetFit, PriceKind
 from clinicfinder.core.report import builder
 from clinicfinder.pdf import renderer
 from tests.support.instances import seeded_app
@@ -46,6 +49,17 @@ def standard(app: Flask, request: pytest.FixtureRequest) -> tuple[str, builder.R
     report, pdf = make_pdf(app, snapshot("micro_tese", **changes), language)
     assert report.choices.paper == paper
     return language, report, pdf
+
+
+@pytest.fixture(scope="module", params=[("en", {}, "Letter"), ("es", SPANISH, "A4"), ("es", SPANISH_IN_THE_US, "Letter")],
+                ids=["en", "es", "es-letter"])  # fmt: skip
+def icsi_nearby(app: Flask, request: pytest.FixtureRequest) -> tuple[builder.Report, bytes]:
+    """ICSI within 25 miles of Chicago, downloaded: ten clinics sharing one typical cost and no diagnosis. Its
+    patient's pages ran a few lines onto a fifth page, and the shared pages start a page of their own: 9 pages."""
+    language, changes, paper = request.param
+    report, pdf = make_pdf(app, snapshot("icsi", radius_km=40.2336, **changes), language)
+    assert report.choices.paper == paper
+    return report, pdf
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +99,24 @@ def test_the_standard_report_is_at_most_eight_pages_and_150_kb(standard: tuple[s
     assert len(pdf) <= 150 * 1024
 
 
+def test_a_ten_clinic_icsi_report_is_at_most_eight_pages_with_every_clinic(
+    icsi_nearby: tuple[builder.Report, bytes],
+) -> None:
+    report, pdf = icsi_nearby
+    results = report.outcome.results[:10]
+    assert len(results) == 10
+    assert len(PdfReader(BytesIO(pdf)).pages) <= 8
+    text = pdf_text(pdf)
+    for result in results:
+        assert f"{result.rank} {result.clinic.name}" in text  # its own block, not only its row in the table
+    # Every clinic shares one typical cost, drawn once for all ten: its text alternative still says it.
+    estimate = results[0].price.estimate
+    assert estimate is not None and estimate.low is not None
+    assert all(result.price == results[0].price for result in results)
+    cost = figures(pdf)[0] or ""
+    assert f" {len(results)} " in cost and report.text.money(estimate.low.amount, estimate.low.currency) in cost
+
+
 def test_nothing_the_patient_needs_is_lost_in_the_short_report(standard: tuple[str, builder.Report, bytes]) -> None:
     language, report, pdf = standard
     text = pdf_text(pdf)
@@ -121,7 +153,9 @@ def test_the_charts_are_figures_with_their_data_in_words(charted: tuple[builder.
     cost, outcome, distance = (alt or "" for alt in alts)
     first = report.outcome.results[0]
     assert cost.startswith("Cost against your budget (your budget $15,000)")
-    assert first.clinic.name in cost and "(estimate)" in cost and "above your budget" in cost
+    # The seeded directory publishes no prices: every clinic shares the typical cost, drawn once for all ten.
+    assert f"All {len(report.outcome.results[:10])} clinics: " in cost and first.clinic.name not in cost
+    assert "(estimate)" in cost and "above your budget" in cost
     assert outcome.startswith("Live births per intended retrieval, your age")
     assert first.success is not None and first.success.rate is not None
     assert f"{first.success.rate * 100:.1f}%" in outcome and "national figure" in outcome
@@ -144,3 +178,16 @@ def test_an_emailed_copy_says_what_was_deleted_once_it_was_sent(app: Flask, lang
     text = pdf_text(renderer.make_report_pdf(replace(report, emailed=True)))
     assert SENT_WORDING[language] in text
     assert DOWNLOADED_WORDING[language] not in text
+
+
+def test_the_cost_chart_has_a_row_per_clinic_once_their_prices_differ(charted: tuple[builder.Report, bytes]) -> None:
+    report, _ = charted
+    first, *others = report.outcome.results[:10]
+    price = Money(Decimal("12500"), "USD")
+    published = replace(first.price, kind=PriceKind.PUBLISHED, fit=BudgetFit.WITHIN, amount=price, estimate=None,
+                        variants=(), source="the clinic", as_of=report.made_on)  # fmt: skip
+    results = (replace(first, price=published), *others)
+    pdf = renderer.make_report_pdf(replace(report, outcome=replace(report.outcome, results=results)))
+    cost = figures(pdf)[0] or ""
+    assert f"1. {first.clinic.name}: Published price $12,500" in cost and f"2. {others[0].clinic.name}: " in cost
+    assert "All " not in cost
