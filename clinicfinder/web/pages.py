@@ -46,6 +46,7 @@ from jinja2.lexer import (
 from clinicfinder.core.i18n import LANGUAGES, text_for
 from clinicfinder.core.matching.criteria import CriterionResult
 from clinicfinder.web.language import current_language
+from clinicfinder.web.patient.cards import DirectoryParts
 
 _INDENTATION = re.compile(r"^[ \t]+", re.MULTILINE)
 # A line of block tags or comments only, none of them stripping the whitespace before it (`{%-`
@@ -168,6 +169,7 @@ def init_app(app: Flask) -> None:
     # render time for any other locale.
     environments = {language: _page_environment(app, text_for(language).catalogue) for language in LANGUAGES}
     app.extensions["page_templates"] = {**environments, None: _page_environment(app, None)}
+    app.extensions["card_parts"] = DirectoryParts()
 
 
 def outcome_counts(criteria: Iterable[CriterionResult]) -> Counter[str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
 from clinicfinder.core.place_defaults import report_paper
 from clinicfinder.db.models import Clinic
+from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
 from clinicfinder.services import journey
 from clinicfinder.services import search as services
@@ -252,7 +253,10 @@ def results() -> str | BaseResponse:
     if missing is not None:
         return redirect(url_for(f".{missing}"))
     page = request.args.get("page", default=1, type=int) or 1
-    query = journey.search_query(answers, current_language(), page=max(page, 1))
+    language = current_language()
+    query = journey.search_query(answers, language, page=max(page, 1))
+    # Read before the search reads the clinics: parts kept under it are never older than it says.
+    revision = ClinicRepository(db.session).revision()
     outcome = services.search_clinics(query)
     if query.offset and not outcome.results and outcome.total:
         return redirect(url_for(".results"))  # a page past the end: back to the first
@@ -263,6 +267,7 @@ def results() -> str | BaseResponse:
         page=page,
         pages=max(1, -(-outcome.total // journey.PAGE_SIZE)),
         order_form=order_form,
+        card_part=current_app.extensions["card_parts"].for_page(revision, language, answers["treatment"]),
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in outcome.results),
         results_map=_results_map(answers["place"], query.radius_km, outcome.results),
         male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
