@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -279,7 +280,7 @@ def results() -> str | BaseResponse:
         diagnosis_names=dict(DIAGNOSIS_CHOICES),
         situation_names=dict(SITUATION_CHOICES),
         age_band_names=dict(AGE_BAND_CHOICES),
-        cost_items={key: _(name) for key, name in COST_LABELS.items()},
+        cost_items=_cost_items(language),
         forget_form=ForgetForm(),
         download_form=ReportDownloadForm(),
         email_form=_report_email_form(),
@@ -304,6 +305,12 @@ def criteria(clinic_id: str) -> str | BaseResponse:
     # The same judgement as the search's (SearchEngine.assess), for the same answers.
     results = evaluate(facts, matcher.policy, Context(query.treatment, query.language, matcher.today()))
     return render_page("patient/criteria.html", clinic=facts, criteria=results)
+
+
+@cache  # one dict per language: twenty-odd labels were looked up through Flask-Babel on every page
+def _cost_items(language: str) -> dict[str, str]:
+    t = text_for(language)
+    return {key: t.gettext(name) for key, name in COST_LABELS.items()}
 
 
 def _results_map(place: dict[str, Any], radius_km: float | None, results: Sequence[RankedClinic]) -> MapDrawing:
