@@ -132,13 +132,20 @@ def patient(seeded_app: Flask) -> FlaskClient:
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_the_results_page_compiled_in_its_language_is_the_page_gettext_makes_at_render_time(
+def test_the_pages_compiled_in_their_language_are_the_pages_gettext_makes_at_render_time(
     seeded_app: Flask, patient: FlaskClient, language: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     headers = {"Accept-Language": language}
-    compiled = VOLATILE.sub("", patient.get("/find/results", headers=headers).get_data(as_text=True))
+
+    def pages() -> list[str]:
+        results = VOLATILE.sub("", patient.get("/find/results", headers=headers).get_data(as_text=True))
+        clinic_id = re.search(r'<li class="clinic-card" id="clinic-([^"]+)">', results)
+        assert clinic_id is not None
+        criteria = patient.get(f"/find/results/criteria/{clinic_id.group(1)}", headers=headers)
+        return [results, VOLATILE.sub("", criteria.get_data(as_text=True))]
+
+    compiled = pages()
     environments = seeded_app.extensions["page_templates"]
     monkeypatch.setitem(environments, language, environments[None])  # `_()` looked up on every call
-    at_render = VOLATILE.sub("", patient.get("/find/results", headers=headers).get_data(as_text=True))
-    assert f'<html lang="{language}">' in compiled
-    assert compiled == at_render
+    assert f'<html lang="{language}">' in compiled[0]
+    assert compiled == pages()

@@ -47,7 +47,6 @@ from clinicfinder.web.patient.forms import (
     OrderForm,
     PaperForm,
     PlaceForm,
-    ReportDownloadForm,
     ReportEmailForm,
     TreatmentForm,
     WhereForm,
@@ -281,8 +280,6 @@ def results() -> str | BaseResponse:
         situation_names=dict(SITUATION_CHOICES),
         age_band_names=dict(AGE_BAND_CHOICES),
         cost_items=_cost_items(language),
-        forget_form=ForgetForm(),
-        download_form=ReportDownloadForm(),
         email_form=_report_email_form(),
         paper_form=PaperForm(
             paper=report_paper(answers.get("paper"), answers["place"].get("country"), current_language())
