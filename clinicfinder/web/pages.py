@@ -74,6 +74,9 @@ class Translated(Extension):
     catalogue: NullTranslations = NullTranslations()
 
     def filter_stream(self, stream: TokenStream) -> Iterable[Token]:
+        autoescape = self.environment.autoescape
+        if not (autoescape(stream.name) if callable(autoescape) else autoescape):
+            return stream  # without autoescaping, newstyle gettext returns plain text, not markup: left alone
         return self._rewritten(list(stream))
 
     def _rewritten(self, tokens: list[Token]) -> Iterator[Token]:

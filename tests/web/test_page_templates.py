@@ -97,6 +97,14 @@ def test_a_literal_message_is_not_looked_up_again_when_the_page_is_rendered(sour
     assert looked_up > 0 and at_compile.lookups == looked_up and at_render.lookups == 0
 
 
+def test_a_template_that_is_not_autoescaped_is_left_to_gettext_at_render_time() -> None:
+    base, _, at_render, _ = environments()
+    plain = base.overlay(autoescape=False, extensions=[Translated])
+    source = '{{ _("Hi %(name)s", name=who) }}'
+    assert plain.from_string(source).render(CONTEXT) == "Hola <script>alert(1)</script>"
+    assert at_render.lookups == 1
+
+
 def test_a_message_that_is_not_a_literal_is_still_looked_up_at_render_time() -> None:
     _, compiled, at_render, _ = environments()
     compiled.from_string("{{ _(message) }}").render(CONTEXT)
