@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import SelectField
 
 from clinicfinder.core.domain import ClinicStatus, Treatment
 from clinicfinder.core.geo import GeocodeError, Place
@@ -261,6 +262,9 @@ def results() -> str | BaseResponse:
     if query.offset and not outcome.results and outcome.total:
         return redirect(url_for(".results"))  # a page past the end: back to the first
     order_form = OrderForm(order=answers.get("order", DEFAULT_ORDER))
+    paper_form = PaperForm(paper=report_paper(answers.get("paper"), answers["place"].get("country"), language))
+    _plain_choices(order_form.order, language)
+    _plain_choices(paper_form.paper, language)
     return render_page(
         "patient/results.html",
         outcome=outcome,
@@ -281,9 +285,7 @@ def results() -> str | BaseResponse:
         age_band_names=dict(AGE_BAND_CHOICES),
         cost_items=_cost_items(language),
         email_form=_report_email_form(),
-        paper_form=PaperForm(
-            paper=report_paper(answers.get("paper"), answers["place"].get("country"), current_language())
-        ),
+        paper_form=paper_form,
     )
 
 
@@ -302,6 +304,19 @@ def criteria(clinic_id: str) -> str | BaseResponse:
     # The same judgement as the search's (SearchEngine.assess), for the same answers.
     results = evaluate(facts, matcher.policy, Context(query.treatment, query.language, matcher.today()))
     return render_page("patient/criteria.html", clinic=facts, criteria=results)
+
+
+_CHOICES: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, str]]] = {}
+
+
+def _plain_choices(field: SelectField, language: str) -> None:
+    """A fixed select's labels as this language's text, worked out once per language: each lazy label
+    went through Flask-Babel again on every page (half the select's rendering). The same options."""
+    choices = cast(list[tuple[str, Any]], field.choices)
+    key = (field.name, language, tuple(value for value, _label in choices))
+    if key not in _CHOICES:
+        _CHOICES[key] = [(value, str(label)) for value, label in choices]
+    field.choices = _CHOICES[key]
 
 
 @cache  # one dict per language: twenty-odd labels were looked up through Flask-Babel on every page
