@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import SelectField
 
 from clinicfinder.core.domain import ClinicStatus, Treatment
 from clinicfinder.core.geo import GeocodeError, Place
@@ -26,6 +28,7 @@ from clinicfinder.core.matching.estimates import COST_LABELS
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, MALE_FACTOR_TREATMENTS
 from clinicfinder.core.place_defaults import report_paper
 from clinicfinder.db.models import Clinic
+from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
 from clinicfinder.services import journey
 from clinicfinder.services import search as services
@@ -45,7 +48,6 @@ from clinicfinder.web.patient.forms import (
     OrderForm,
     PaperForm,
     PlaceForm,
-    ReportDownloadForm,
     ReportEmailForm,
     TreatmentForm,
     WhereForm,
@@ -252,17 +254,24 @@ def results() -> str | BaseResponse:
     if missing is not None:
         return redirect(url_for(f".{missing}"))
     page = request.args.get("page", default=1, type=int) or 1
-    query = journey.search_query(answers, current_language(), page=max(page, 1))
+    language = current_language()
+    query = journey.search_query(answers, language, page=max(page, 1))
+    # Read before the search reads the clinics: parts kept under it are never older than it says.
+    revision = ClinicRepository(db.session).revision()
     outcome = services.search_clinics(query)
     if query.offset and not outcome.results and outcome.total:
         return redirect(url_for(".results"))  # a page past the end: back to the first
     order_form = OrderForm(order=answers.get("order", DEFAULT_ORDER))
+    paper_form = PaperForm(paper=report_paper(answers.get("paper"), answers["place"].get("country"), language))
+    _plain_choices(order_form.order, language)
+    _plain_choices(paper_form.paper, language)
     return render_page(
         "patient/results.html",
         outcome=outcome,
         page=page,
         pages=max(1, -(-outcome.total // journey.PAGE_SIZE)),
         order_form=order_form,
+        card_part=current_app.extensions["card_parts"].for_page(revision, language, answers["treatment"]),
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in outcome.results),
         results_map=_results_map(answers["place"], query.radius_km, outcome.results),
         male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
@@ -274,13 +283,9 @@ def results() -> str | BaseResponse:
         diagnosis_names=dict(DIAGNOSIS_CHOICES),
         situation_names=dict(SITUATION_CHOICES),
         age_band_names=dict(AGE_BAND_CHOICES),
-        cost_items={key: _(name) for key, name in COST_LABELS.items()},
-        forget_form=ForgetForm(),
-        download_form=ReportDownloadForm(),
+        cost_items=_cost_items(language),
         email_form=_report_email_form(),
-        paper_form=PaperForm(
-            paper=report_paper(answers.get("paper"), answers["place"].get("country"), current_language())
-        ),
+        paper_form=paper_form,
     )
 
 
@@ -299,6 +304,25 @@ def criteria(clinic_id: str) -> str | BaseResponse:
     # The same judgement as the search's (SearchEngine.assess), for the same answers.
     results = evaluate(facts, matcher.policy, Context(query.treatment, query.language, matcher.today()))
     return render_page("patient/criteria.html", clinic=facts, criteria=results)
+
+
+_CHOICES: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, str]]] = {}
+
+
+def _plain_choices(field: SelectField, language: str) -> None:
+    """A fixed select's labels as this language's text, worked out once per language: each lazy label
+    went through Flask-Babel again on every page (half the select's rendering). The same options."""
+    choices = cast(list[tuple[str, Any]], field.choices)
+    key = (field.name, language, tuple(value for value, _label in choices))
+    if key not in _CHOICES:
+        _CHOICES[key] = [(value, str(label)) for value, label in choices]
+    field.choices = _CHOICES[key]
+
+
+@cache  # one dict per language: twenty-odd labels were looked up through Flask-Babel on every page
+def _cost_items(language: str) -> dict[str, str]:
+    t = text_for(language)
+    return {key: t.gettext(name) for key, name in COST_LABELS.items()}
 
 
 def _results_map(place: dict[str, Any], radius_km: float | None, results: Sequence[RankedClinic]) -> MapDrawing:

@@ -1,0 +1,82 @@
+"""A card's directory-only parts, kept between pages: the same page, a directory edit shown at once, no answers kept."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from clinicfinder.db.models import Clinic
+from clinicfinder.extensions import db
+from clinicfinder.web.patient.cards import DirectoryParts
+from tests.support.journey import answer_all
+
+# What differs between two requests for the same answers: the CSRF token.
+VOLATILE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*')
+CARD_ID = re.compile(r'<li class="clinic-card" id="clinic-([^"]+)">')
+
+
+def results(client: FlaskClient, language: str = "en") -> str:
+    response = client.get("/find/results", headers={"Accept-Language": language})
+    assert response.status_code == 200
+    return VOLATILE.sub("", response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_page_from_kept_parts_is_byte_for_byte_the_page_rendered_afresh(
+    seeded_app: Flask, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = seeded_app.test_client()
+    answer_all(client)
+    parts = seeded_app.extensions["card_parts"]
+    first = results(client, language)
+    kept = len(parts)
+    second = results(client, language)  # every part from the cache
+    monkeypatch.setitem(seeded_app.extensions, "card_parts", DirectoryParts(size=0))  # nothing kept
+    afresh = results(client, language)
+    assert kept >= 3 * len(CARD_ID.findall(first)) // 2  # about and contact, at least, for each card
+    assert first == second == afresh
+
+
+def test_an_edit_to_a_clinic_shows_on_the_next_page(seeded_app: Flask) -> None:
+    client = seeded_app.test_client()
+    answer_all(client)
+    clinic_id = CARD_ID.findall(results(client))[0]
+    with seeded_app.app_context():
+        clinic = db.session.get(Clinic, clinic_id)
+        assert clinic is not None
+        clinic.phone = "(312) 555-0199"
+        db.session.commit()
+    assert '<a href="tel:(312)555-0199">(312) 555-0199</a>' in results(client)
+
+
+def test_kept_parts_hold_nothing_a_patient_answered_but_the_treatment(seeded_app: Flask) -> None:
+    first, second = seeded_app.test_client(), seeded_app.test_client()
+    answer_all(first, budget="20000")
+    answer_all(second, budget="7500")
+    parts: DirectoryParts = seeded_app.extensions["card_parts"]
+    assert "$20,000" in results(first)
+    kept = [key for key, _ in parts.entries()]
+    assert "$7,500" in results(second)
+    assert [key for key, _ in parts.entries()] == kept  # another budget: the same parts, none added
+    assert {(language, treatment, part) for language, treatment, _, part in kept} <= {
+        ("en", "ivf", "about"),
+        ("en", "ivf", "male_factor"),
+        ("en", "ivf", "contact"),
+    }
+    text = "".join(part for _, part in parts.entries())
+    assert "$20,000" not in text and "$7,500" not in text and "budget" not in text and " away" not in text
+
+
+def test_the_parts_are_bounded_and_dropped_when_the_revision_moves() -> None:
+    parts = DirectoryParts(size=2)
+    page = parts.for_page(1, "en", "ivf")
+    for clinic in ("a", "b", "c"):
+        page("about", clinic, lambda name: f"<p>{name}</p>", clinic)
+    assert [key[2] for key, _ in parts.entries()] == ["b", "c"]
+    parts.for_page(2, "en", "ivf")
+    assert len(parts) == 0
+    page("about", "d", lambda name: name, "d")  # a page begun before the move keeps nothing
+    assert len(parts) == 0
