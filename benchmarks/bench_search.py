@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -43,10 +44,11 @@ from benchmarks.results import write_section
 from clinicfinder.app import create_app
 from clinicfinder.core.domain import AccreditationStatus, Availability, ClinicStatus, MaleFactorCapability, Treatment
 from clinicfinder.core.geo.distance import vincenty_km
+from clinicfinder.core.matching.criteria import Context
 from clinicfinder.core.matching.engine import Matcher, SearchQuery
 from clinicfinder.core.matching.estimates import CostReference
 from clinicfinder.core.matching.index import BOUNDARY_SHARE, DirectoryIndex, _haversine_km, score_columns
-from clinicfinder.core.matching.memo import DirectoryMemo
+from clinicfinder.core.matching.memo import DEFAULT_SIZE, DirectoryMemo
 from clinicfinder.core.matching.money import ExchangeRates, Money
 from clinicfinder.db.models import (
     CDC_VERIFIED_LAB,
@@ -217,6 +219,24 @@ def build_in_fresh_process(instance: str, path: str) -> dict[str, float]:
     return result
 
 
+def memo_megabytes(matcher: Matcher, repository: ClinicRepository, index: DirectoryIndex) -> float:
+    """What a worker's memo holds at its bound: facts and English criteria of DEFAULT_SIZE clinics, for IVF."""
+    ids = [str(clinic_id) for clinic_id in index.ids[:DEFAULT_SIZE]]
+    repository.facts(ids[:20], Treatment.IVF)  # the statement compiled and cached before we count
+    gc.collect()
+    tracemalloc.start()
+    try:
+        memo = DirectoryMemo(0)
+        context = Context(Treatment.IVF, "en", matcher.today())
+        for clinic in memo.facts(ids, Treatment.IVF, repository.facts).values():
+            memo.criteria(clinic, matcher.policy, context)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return held / 2**20
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
@@ -257,7 +277,8 @@ def run_once(instance: str, matcher: Matcher, repository: ClinicRepository, repe
         brute_seconds[label] = theirs
     speedups = [statistics.median(brute_seconds[t.label]) / statistics.median(t.seconds) for t in timings]
     cold_speedups = [statistics.median(brute_seconds[t.label]) / statistics.median(t.seconds) for t in cold_timings]
-    return {"load": load, "rows": rows, "facts": facts, "timings": timings, "cold": cold_timings,
+    memo_mb = memo_megabytes(matcher, repository, index)
+    return {"load": load, "rows": rows, "facts": facts, "timings": timings, "cold": cold_timings, "memo_mb": memo_mb,
             "brute": brute_seconds, "speedup": statistics.median(speedups),
             "cold_speedup": statistics.median(cold_speedups)}  # fmt: skip
 
@@ -323,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     row("… through `ClinicFacts` (before), MB", [r["facts"]["rss_added_mb"] for r in runs], ".0f")
     row("the index's arrays alone, MB", [r["rows"]["arrays_mb"] for r in runs], ".0f")
+    row(f"the search memo at its bound ({DEFAULT_SIZE:,} clinics, one treatment and language), MB",
+        [r["memo_mb"] for r in runs], ".1f")  # fmt: skip
     all_ours = [[s for t in r["timings"] for s in t.seconds] for r in runs]
     all_cold = [[s for t in r["cold"] for s in t.seconds] for r in runs]
     all_brute = [[s for v in r["brute"].values() for s in v] for r in runs]
