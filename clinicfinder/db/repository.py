@@ -29,6 +29,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     type_coerce,
     union_all,
 )
@@ -57,6 +58,7 @@ from clinicfinder.db.models import (
     AccreditationKind,
     Clinic,
     ClinicLanguage,
+    DirectoryChange,
     DirectoryState,
     MaleFactorFact,
     OutcomeFigure,
@@ -124,15 +126,37 @@ class ClinicRepository:
         ).scalars()
         return list(self._facts(list(ids), tuple(Treatment)).values())
 
-    def index_columns(self) -> DirectoryColumns:
+    def changed_clinics(self, since: int, until: int) -> set[str] | None:
+        """The clinics revisions `since` (excluded) to `until` touched; None unless every one of those
+        revisions itemised its changes (see models.DirectoryChange)."""
+        if until <= since:
+            return None
+        rows = self._plain(
+            select(DirectoryChange.revision, DirectoryChange.clinic_id).where(
+                DirectoryChange.revision > since, DirectoryChange.revision <= until
+            )
+        )
+        if len({revision for revision, _ in rows}) != until - since:
+            return None
+        return {str(clinic_id) for _, clinic_id in rows}
+
+    def index_columns(self, only: Sequence[str] | None = None) -> DirectoryColumns:
         """The rows the search index needs, as plain columns: no ORM objects, no `Money` per price.
 
         Read through the driver's cursor, codes and floats computed in SQL: building rows, enums and
-        `Decimal`s one by one was most of the cost of the index at 100,000 clinics.
+        `Decimal`s one by one was most of the cost of the index at 100,000 clinics. `only`: the rows
+        of these clinics alone, to update an index for a few changed clinics.
         """
+
+        def of(column: Any) -> Any:
+            return true() if only is None else column.in_(list(only))
+
         clinics = self._plain(
             select(Clinic.id, Clinic.name, Clinic.status, Clinic.latitude, Clinic.longitude).where(
-                Clinic.status != ClinicStatus.INACTIVE, Clinic.latitude.is_not(None), Clinic.longitude.is_not(None)
+                Clinic.status != ClinicStatus.INACTIVE,
+                Clinic.latitude.is_not(None),
+                Clinic.longitude.is_not(None),
+                of(Clinic.id),
             )
         )
         ids, names, statuses, latitudes, longitudes = _columns(clinics, 5)
@@ -143,13 +167,15 @@ class ClinicRepository:
 
         # Rows of the clinics left out above (inactive, no coordinates) are dropped by `_arrays`.
         figure_clinics, years, cycles = self._arrays(
-            select(OutcomeFigure.clinic_id, OutcomeFigure.year, OutcomeFigure.total_cycles),
+            select(OutcomeFigure.clinic_id, OutcomeFigure.year, OutcomeFigure.total_cycles).where(
+                of(OutcomeFigure.clinic_id)
+            ),
             position,
             (_ints, _floats),  # a cycle count of None becomes NaN
         )
         labs = self._plain(
             select(Accreditation.clinic_id, Accreditation.body, Accreditation.status).where(
-                Accreditation.kind == AccreditationKind.LAB
+                Accreditation.kind == AccreditationKind.LAB, of(Accreditation.clinic_id)
             )
         )
         labs = [row for row in labs if row[0] in position]
@@ -167,7 +193,9 @@ class ClinicRepository:
         currencies = [
             str(code)
             for (code,) in self._plain(
-                select(TreatmentOffer.currency).where(TreatmentOffer.price.is_not(None)).distinct()
+                select(TreatmentOffer.currency)
+                .where(TreatmentOffer.price.is_not(None), of(TreatmentOffer.clinic_id))
+                .distinct()
             )
         ]
         # No prices at all: a CASE needs at least one WHEN.
@@ -185,7 +213,7 @@ class ClinicRepository:
                 cast(TreatmentOffer.price, Float),
                 currency_code,
                 case((unverified, literal_column("0")), else_=literal_column("1")),
-            ).where(or_(not_(unverified), cdc_listed)),
+            ).where(or_(not_(unverified), cdc_listed), of(TreatmentOffer.clinic_id)),
             position,
             (_ints, _ints, _floats, _ints, lambda counts: np.array(counts, dtype=np.bool_)),
         )

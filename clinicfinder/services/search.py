@@ -28,6 +28,9 @@ from clinicfinder.extensions import db
 
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
+# Up to this many changed clinics, a rebuild reads only their rows and patches the index it has
+# (milliseconds); beyond, it reads the whole directory again (seconds at 100,000 clinics).
+PATCH_LIMIT = 2_000
 
 
 class Services:
@@ -137,7 +140,13 @@ class Services:
                 # Read before the rows: a change landing meanwhile moves the revision past this one,
                 # and the next search starts another rebuild.
                 revision = repository.revision()
-                index = self.matcher.index_from_columns(repository.index_columns())
+                current = self._index
+                changed = None if current is None else repository.changed_clinics(current[0], revision)
+                if current is not None and changed is not None and len(changed) <= PATCH_LIMIT:
+                    only = sorted(changed)
+                    index = self.matcher.patch_index(current[1], only, repository.index_columns(only))
+                else:
+                    index = self.matcher.index_from_columns(repository.index_columns())
                 self._index = (revision, index)
                 self._rebuild_error = None
                 del index

@@ -8,7 +8,7 @@ composite score. Ties are broken by distance, then name, then id (docs/matching.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,7 +18,7 @@ import numpy as np
 
 from clinicfinder.core.domain import Availability, Treatment
 from clinicfinder.core.i18n import KM_PER_MILE, N_, Text, text_for
-from clinicfinder.core.matching.columns import DirectoryColumns, index_from_columns
+from clinicfinder.core.matching.columns import DirectoryColumns, index_from_columns, patch_index
 from clinicfinder.core.matching.criteria import (
     Context,
     CriterionResult,
@@ -250,6 +250,16 @@ class Matcher:
         """The same index as `build_index`, from plain rows: what a running app uses."""
         return index_from_columns(rows, self.policy, self.rates, library or outcome_library())
 
+    def patch_index(
+        self,
+        old: DirectoryIndex,
+        changed: Collection[str],
+        rows: DirectoryColumns,
+        library: OutcomeLibrary | None = None,
+    ) -> DirectoryIndex:
+        """The index a full rebuild would give, from `old` and the rows of the `changed` clinics alone."""
+        return patch_index(old, changed, self.index_from_columns(rows, library))
+
     def search(
         self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader, memo: DirectoryMemo | None = None
     ) -> SearchOutcome:
@@ -277,7 +287,10 @@ class Matcher:
             # Nearest first: only the nearest EXCLUDED_LISTED, and those tied with the last, need sorting by name.
             cut = np.partition(scores.distances[out], EXCLUDED_LISTED - 1)[EXCLUDED_LISTED - 1]
             out = out[scores.distances[out] <= cut]
-        out = out[np.lexsort((index.sort_names[scores.positions[out]], scores.distances[out]))][:EXCLUDED_LISTED]
+        # Ids last: the order must not depend on positions, which an index patched for a few clinics moves.
+        listed_at = scores.positions[out]
+        out = out[np.lexsort((index.ids[listed_at], index.sort_names[listed_at], scores.distances[out]))]
+        out = out[:EXCLUDED_LISTED]
         # Whole columns to Python at once: numpy scalars one by one cost more than the sort above.
         listed = scores.positions[out]
         excluded_clinics = tuple(
