@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
@@ -16,23 +14,12 @@ from clinicfinder.core.domain import Availability, ClinicStatus, Treatment
 from clinicfinder.core.matching.criteria import QualityPolicy
 from clinicfinder.core.matching.engine import Matcher, SearchQuery
 from clinicfinder.core.matching.estimates import CostReference
-from clinicfinder.core.matching.index import DirectoryIndex
 from clinicfinder.core.matching.money import ExchangeRates
 from clinicfinder.db.models import Accreditation, Clinic, DirectoryState, OutcomeFigure, TreatmentOffer
 from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
 from clinicfinder.services.search import Services
-from tests.web.test_index_columns import assert_same_index
-from tests.web.test_index_rebuild import PATIENCE, search_ids
-
-
-def by_id(index: DirectoryIndex) -> DirectoryIndex:
-    order = np.argsort(index.ids, kind="stable")
-
-    def reorder(value: Any) -> Any:
-        return {key: reorder(item) for key, item in value.items()} if isinstance(value, dict) else value[order]
-
-    return DirectoryIndex(**{f.name: reorder(getattr(index, f.name)) for f in fields(index)})
+from tests.support.index import PATIENCE, assert_same_index, by_id, search_ids
 
 
 def change_the_directory(longest_name: int) -> set[str]:

@@ -9,7 +9,7 @@ from flask import Flask
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
 from clinicfinder.services.search import Services
-from tests.web.test_index_rebuild import PATIENCE, SEARCH, search_in_background
+from tests.support.index import PATIENCE, SEARCH, search_in_background
 
 
 def search_names(app: Flask) -> dict[str, str]:
