@@ -424,6 +424,9 @@ def _changed_clinics(instances: Iterable[Any]) -> set[str] | None:
         if clinic_id is None:
             return None
         clinic_ids.add(clinic_id)
+        # A row moved to another clinic (or a clinic given another id) changes the one it left too.
+        moved = sa.inspect(instance).attrs["id" if isinstance(instance, Clinic) else "clinic_id"].history.deleted
+        clinic_ids.update(value for value in moved if value is not None)
     return clinic_ids
 
 

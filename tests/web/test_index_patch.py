@@ -117,3 +117,22 @@ def test_the_app_patches_its_index_after_a_small_change(seeded_app: Flask, monke
         served = services.index(repository)
         full = services.matcher.index_from_columns(original(repository))
     assert_same_index(by_id(served), by_id(full))
+
+
+def test_a_fact_row_moved_to_another_clinic_changes_both(seeded_app: Flask) -> None:
+    with seeded_app.app_context():
+        repository = ClinicRepository(db.session)
+        before = repository.revision()
+        offered = {
+            (row[0], row[1]) for row in db.session.execute(select(TreatmentOffer.clinic_id, TreatmentOffer.treatment))
+        }
+        clinic_ids = db.session.scalars(select(Clinic.id).order_by(Clinic.id)).all()
+        # An offer, and a clinic without one for that treatment (the pair is unique).
+        treatments = {treatment for _, treatment in offered}
+        other, treatment = next((c, t) for t in treatments for c in clinic_ids if (c, t) not in offered)
+        offer = db.session.scalars(select(TreatmentOffer).where(TreatmentOffer.treatment == treatment)).first()
+        assert offer is not None
+        left = offer.clinic_id
+        offer.clinic_id = other
+        db.session.commit()
+        assert repository.changed_clinics(before, repository.revision()) == {left, other}
