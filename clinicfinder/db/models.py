@@ -366,18 +366,68 @@ class DirectoryState(Model):
     revision: Mapped[int] = mapped_column(default=0)
 
 
+class DirectoryChange(Model):
+    """The clinics one revision of the directory touched, written with the revision's bump.
+
+    A worker whose search index is a few revisions old reads the index rows of these clinics only,
+    not of all 100,000. A revision with no row here (a change to more than CHANGES_LOGGED clinics
+    at once) makes the worker read everything again. No foreign key: a deleted clinic is a change too.
+    """
+
+    __tablename__ = "directory_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(index=True)
+    clinic_id: Mapped[str] = mapped_column(sa.String(64))
+
+
 DIRECTORY_MODELS = (Clinic, TreatmentOffer, Accreditation, OutcomeFigure, MaleFactorFact, ClinicLanguage)
+# Beyond this many clinics in one flush (an import) the change is not itemised: a full rebuild is as quick.
+CHANGES_LOGGED = 2_000
+# Revisions whose changes are kept: an index further behind than this is rebuilt whole.
+CHANGES_KEPT = 1_000
 
 
 @sa.event.listens_for(Session, "before_flush")
 def bump_directory_revision(session: Session, _context: Any, _instances: Any) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(instance, DIRECTORY_MODELS) for instance in changed):
+    changed = [
+        instance
+        for instance in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(instance, DIRECTORY_MODELS)
+    ]
+    if changed:
         # Through the connection, not the session: this runs inside a flush.
         connection = session.connection()
         bumped = connection.execute(sa.update(DirectoryState).values(revision=DirectoryState.revision + 1))
         if not bumped.rowcount:  # a database built without the migrations that seed the row
             connection.execute(sa.insert(DirectoryState).values(id=1, revision=1))
+        clinic_ids = _changed_clinics(changed)
+        if clinic_ids is None or len(clinic_ids) > CHANGES_LOGGED:
+            return  # not itemised: the readers rebuild whole
+        revision = connection.execute(sa.select(DirectoryState.revision)).scalar_one()
+        connection.execute(
+            sa.insert(DirectoryChange), [{"revision": revision, "clinic_id": clinic_id} for clinic_id in clinic_ids]
+        )
+        connection.execute(sa.delete(DirectoryChange).where(DirectoryChange.revision <= revision - CHANGES_KEPT))
+
+
+def _changed_clinics(instances: Iterable[Any]) -> set[str] | None:
+    """The clinics these rows belong to; None when one cannot be told (then nothing is itemised)."""
+    clinic_ids: set[str] = set()
+    for instance in instances:
+        if isinstance(instance, Clinic):
+            clinic_id = instance.id
+        else:  # a new fact row appended to `clinic.offers` has no clinic_id until the flush
+            clinic_id = instance.clinic_id
+            if clinic_id is None and instance.clinic is not None:
+                clinic_id = instance.clinic.id
+        if clinic_id is None:
+            return None
+        clinic_ids.add(clinic_id)
+        # A row moved to another clinic (or a clinic given another id) changes the one it left too.
+        moved = sa.inspect(instance).attrs["id" if isinstance(instance, Clinic) else "clinic_id"].history.deleted
+        clinic_ids.update(value for value in moved if value is not None)
+    return clinic_ids
 
 
 class JourneyAnswers(Model):

@@ -21,12 +21,16 @@ from clinicfinder.core.matching.engine import Matcher, SearchOutcome, SearchQuer
 from clinicfinder.core.matching.estimates import CostReference
 from clinicfinder.core.matching.facts import ClinicFacts
 from clinicfinder.core.matching.index import DirectoryIndex
+from clinicfinder.core.matching.memo import DirectoryMemo
 from clinicfinder.core.matching.money import ExchangeRates
 from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
 
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
+# Up to this many changed clinics, a rebuild reads only their rows and patches the index it has
+# (milliseconds); beyond, it reads the whole directory again (seconds at 100,000 clinics).
+PATCH_LIMIT = 2_000
 
 
 class Services:
@@ -40,6 +44,10 @@ class Services:
         self._rebuild: threading.Thread | None = None
         self._rebuild_error: BaseException | None = None
         self._countries: tuple[int, tuple[str, ...]] | None = None
+        # The facts and criteria of clinics searches returned, for the newest revision seen; replaced
+        # whole (never cleared in place) when the revision moves.
+        self._memo: DirectoryMemo | None = None
+        self._memo_lock = threading.Lock()
         # Called by the rebuild thread before it reads the directory: tests hold a rebuild open with it.
         self.before_index_build: Callable[[], None] | None = None
 
@@ -75,7 +83,28 @@ class Services:
         that noticed the change: at 100,000 clinics it takes over a second. Only a process that has no
         index yet waits for the first one.
         """
+        return self.search_state(repository)[0]
+
+    def search_state(self, repository: ClinicRepository) -> tuple[DirectoryIndex, DirectoryMemo]:
+        """The index (as `index`) and the memo of the revision this request's session reads."""
         revision = repository.revision()
+        return self._index_for(revision), self.memo(revision)
+
+    def memo(self, revision: int) -> DirectoryMemo:
+        """The memo of `revision`. A request still reading an older revision (its transaction began
+        before a change) gets a memo of its own, so it never leaves old facts where newer requests look."""
+        memo = self._memo
+        if memo is not None and memo.revision == revision:
+            return memo
+        fresh = DirectoryMemo(revision)
+        with self._memo_lock:
+            if self._memo is None or self._memo.revision < revision:
+                self._memo = fresh
+            elif self._memo.revision == revision:
+                return self._memo
+        return fresh
+
+    def _index_for(self, revision: int) -> DirectoryIndex:
         current = self._index
         if current is not None:
             if current[0] != revision:
@@ -111,7 +140,13 @@ class Services:
                 # Read before the rows: a change landing meanwhile moves the revision past this one,
                 # and the next search starts another rebuild.
                 revision = repository.revision()
-                index = self.matcher.index_from_columns(repository.index_columns())
+                current = self._index
+                changed = None if current is None else repository.changed_clinics(current[0], revision)
+                if current is not None and changed is not None and len(changed) <= PATCH_LIMIT:
+                    only = sorted(changed)
+                    index = self.matcher.patch_index(current[1], only, repository.index_columns(only))
+                else:
+                    index = self.matcher.index_from_columns(repository.index_columns())
                 self._index = (revision, index)
                 self._rebuild_error = None
                 del index
@@ -175,7 +210,8 @@ def covered_countries() -> tuple[str, ...]:
 def search_clinics(query: SearchQuery) -> SearchOutcome:
     repository = ClinicRepository(db.session)
     helpers = services()
-    return helpers.matcher.search(query, helpers.index(repository), repository.facts)
+    index, memo = helpers.search_state(repository)
+    return helpers.matcher.search(query, index, repository.facts, memo)
 
 
 def clinic_facts(clinic_id: str) -> ClinicFacts | None:

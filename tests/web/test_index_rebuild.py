@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from flask import Flask
 
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
 from clinicfinder.services.search import Services
-
-SEARCH = "/api/v1/clinics/search?lat=41.88&lon=-87.63&radius_km=25&treatment=ivf"
-# Far enough for the patient to notice a slow rebuild, not so far that the test is slow when it fails.
-PATIENCE = 30
-
-
-def search_ids(app: Flask) -> list[str]:
-    response = app.test_client().get(SEARCH)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return [result["clinic"]["id"] for result in response.get_json()["results"]]
-
-
-def search_in_background(app: Flask) -> dict[str, Any]:
-    """Run one search in another thread, so that a search that blocked fails the test instead of hanging it."""
-    answer: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: answer.update(ids=search_ids(app)), daemon=True)
-    thread.start()
-    thread.join(PATIENCE)
-    assert not thread.is_alive(), "the search waited for the index rebuild"
-    return answer
+from tests.support.index import PATIENCE, search_ids, search_in_background
 
 
 def test_a_directory_change_does_not_block_a_search_and_the_new_index_serves_once_built(seeded_app: Flask) -> None:

@@ -9,8 +9,10 @@ seconds; plain rows into numpy arrays take about one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -156,3 +158,41 @@ def _convert_whole(amounts: Floats, codes: Ints, currencies: list[str], target: 
             rounded[spot] = float(rates.convert_whole(money, target).amount)
         result[chosen] = rounded
     return result
+
+
+def patch_index(old: DirectoryIndex, changed: Collection[str], part: DirectoryIndex) -> DirectoryIndex:
+    """`old` with the clinics in `changed` as `part` (built from those clinics' rows alone) has them.
+
+    The index a full rebuild gives, cheaply when few clinics changed: every column is per clinic. A
+    clinic still listed keeps its position, a clinic no longer listed is dropped, a newly listed one
+    comes last, where a new row is in a full read of the table (positions decide no order: the search
+    breaks ties by name and id).
+    """
+    changed_ids = np.array(sorted(changed), dtype=np.str_)
+    touched = np.isin(old.ids, changed_ids)
+    part_spot = {clinic_id: spot for spot, clinic_id in enumerate(part.ids.tolist())}
+    old_spots = np.flatnonzero(touched)
+    kept = [(spot, part_spot[clinic_id]) for spot, clinic_id in zip(old_spots, old.ids[old_spots].tolist(), strict=True)
+            if clinic_id in part_spot]  # fmt: skip
+    into = np.array([spot for spot, _ in kept], dtype=np.int64)
+    source = np.array([spot for _, spot in kept], dtype=np.int64)
+    gone = touched.copy()
+    gone[into] = False
+    keep = ~gone
+    known = set(old.ids[old_spots].tolist())
+    added = np.array(
+        [spot for spot, clinic_id in enumerate(part.ids.tolist()) if clinic_id not in known], dtype=np.int64
+    )
+
+    def column(before: npt.NDArray[Any], after: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        # The wider of the two string widths: a longer new name must not be cut to the old width.
+        patched = before.astype(np.result_type(before, after), copy=True)
+        patched[into] = after[source]
+        return np.concatenate([patched[keep], after[added]])
+
+    def patch(before: Any, after: Any) -> Any:
+        if isinstance(before, dict):
+            return {key: patch(value, after[key]) for key, value in before.items()}
+        return column(before, after)
+
+    return DirectoryIndex(**{f.name: patch(getattr(old, f.name), getattr(part, f.name)) for f in fields(old)})

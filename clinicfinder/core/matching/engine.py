@@ -8,7 +8,7 @@ composite score. Ties are broken by distance, then name, then id (docs/matching.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,7 +18,7 @@ import numpy as np
 
 from clinicfinder.core.domain import Availability, Treatment
 from clinicfinder.core.i18n import KM_PER_MILE, N_, Text, text_for
-from clinicfinder.core.matching.columns import DirectoryColumns, index_from_columns
+from clinicfinder.core.matching.columns import DirectoryColumns, index_from_columns, patch_index
 from clinicfinder.core.matching.criteria import (
     Context,
     CriterionResult,
@@ -30,6 +30,7 @@ from clinicfinder.core.matching.criteria import (
 from clinicfinder.core.matching.estimates import CostReference
 from clinicfinder.core.matching.facts import ClinicFacts, Offer
 from clinicfinder.core.matching.index import DirectoryIndex, Floats, Ints, Scores, score_columns
+from clinicfinder.core.matching.memo import DirectoryMemo
 from clinicfinder.core.matching.money import ExchangeRates, Money
 from clinicfinder.core.matching.ordering import DEFAULT_ORDER, EXPERIENCE, PRICE, SUCCESS, order_reason, success
 from clinicfinder.core.matching.pricing import BudgetFit, PriceAssessment, PriceKind, assess_price
@@ -249,17 +250,31 @@ class Matcher:
         """The same index as `build_index`, from plain rows: what a running app uses."""
         return index_from_columns(rows, self.policy, self.rates, library or outcome_library())
 
-    def search(self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader) -> SearchOutcome:
+    def patch_index(
+        self,
+        old: DirectoryIndex,
+        changed: Collection[str],
+        rows: DirectoryColumns,
+        library: OutcomeLibrary | None = None,
+    ) -> DirectoryIndex:
+        """The index a full rebuild would give, from `old` and the rows of the `changed` clinics alone."""
+        return patch_index(old, changed, self.index_from_columns(rows, library))
+
+    def search(
+        self, query: SearchQuery, index: DirectoryIndex, load_facts: FactsLoader, memo: DirectoryMemo | None = None
+    ) -> SearchOutcome:
+        """The clinics that fit `query`, a page of them explained; `memo`, when given, must belong to the
+        revision of the directory `load_facts` reads."""
         scores = self.score(query, index, query.radius_km)
         fits = np.flatnonzero(scores.exclusion == 0)
         chosen = fits[self._sort(query, index, scores, fits, query.offset + query.limit)][query.offset :]
         ids = [str(clinic_id) for clinic_id in index.ids[scores.positions[chosen]]]
-        facts = load_facts(ids, query.treatment)
+        facts = load_facts(ids, query.treatment) if memo is None else memo.facts(ids, query.treatment, load_facts)
         results: list[RankedClinic] = []
         for clinic_id, spot in zip(ids, chosen, strict=True):
             clinic = facts.get(clinic_id)
             # A clinic edited since the index was built may no longer fit: leave it out.
-            assessed = None if clinic is None else self.assess(clinic, float(scores.distances[spot]), query)
+            assessed = None if clinic is None else self.assess(clinic, float(scores.distances[spot]), query, memo)
             if isinstance(assessed, RankedClinic):
                 results.append(_with_rank(assessed, query.offset + len(results) + 1))
         excluded = {
@@ -272,7 +287,10 @@ class Matcher:
             # Nearest first: only the nearest EXCLUDED_LISTED, and those tied with the last, need sorting by name.
             cut = np.partition(scores.distances[out], EXCLUDED_LISTED - 1)[EXCLUDED_LISTED - 1]
             out = out[scores.distances[out] <= cut]
-        out = out[np.lexsort((index.sort_names[scores.positions[out]], scores.distances[out]))][:EXCLUDED_LISTED]
+        # Ids last: the order must not depend on positions, which an index patched for a few clinics moves.
+        listed_at = scores.positions[out]
+        out = out[np.lexsort((index.ids[listed_at], index.sort_names[listed_at], scores.distances[out]))]
+        out = out[:EXCLUDED_LISTED]
         # Whole columns to Python at once: numpy scalars one by one cost more than the sort above.
         listed = scores.positions[out]
         excluded_clinics = tuple(
@@ -318,10 +336,17 @@ class Matcher:
         keys = (index.ids[positions[head]], index.sort_names[positions[head]], scores.distances[fits][head], lead[head])
         return head[np.lexsort(keys)][:count]
 
-    def assess(self, clinic: ClinicFacts, distance_km: float, query: SearchQuery) -> RankedClinic | Exclusion:
-        """Judge one clinic for `query`, or say which rule keeps it out. The reference for `index.score_columns`."""
+    def assess(
+        self, clinic: ClinicFacts, distance_km: float, query: SearchQuery, memo: DirectoryMemo | None = None
+    ) -> RankedClinic | Exclusion:
+        """Judge one clinic for `query`, or say which rule keeps it out. The reference for `index.score_columns`.
+
+        The criteria depend on the clinic, the treatment, the language and the day only: `memo` keeps them.
+        """
         context = Context(query.treatment, query.language, self.today())
-        criteria = evaluate(clinic, self.policy, context)
+        criteria = (
+            evaluate(clinic, self.policy, context) if memo is None else memo.criteria(clinic, self.policy, context)
+        )
         for criterion in criteria:
             if criterion.gate and criterion.outcome is not Outcome.MET:
                 return Exclusion(criterion.code)
