@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
@@ -132,6 +133,16 @@ def test_page_numbers_and_clickable_links(tese_report: tuple[builder.Report, byt
     assert any(uri.startswith("tel:") for uri in uris)
     assert any(uri.startswith("https://") for uri in uris)  # the references
     assert internal >= 6  # the contents and the comparison table jump into the report
+
+
+def test_a_fact_with_several_sources_numbers_them_in_ascending_order(tese_report: tuple[builder.Report, bytes]) -> None:
+    # "Enough experience" rests on three years of CDC data: the reader looks its notes up in the list below,
+    # so one superscript reads "1,2,3", never in the order the years were cited ("2,3,1").
+    groups = re.findall(r"2020.2022\.(\d+(?:,\d+)+)", pdf_text(tese_report[1]))
+    assert groups, "no fact with several sources found"
+    for group in groups:
+        numbers = [int(n) for n in group.split(",")]
+        assert numbers == sorted(numbers), group
 
 
 def test_a_ten_clinic_report_stays_under_300_kb(tese_report: tuple[builder.Report, bytes]) -> None:
