@@ -150,10 +150,13 @@ def test_the_pages_compiled_in_their_language_are_the_pages_gettext_makes_at_ren
         clinic_id = re.search(r'<li class="clinic-card" id="clinic-([^"]+)">', results)
         assert clinic_id is not None
         criteria = patient.get(f"/find/results/criteria/{clinic_id.group(1)}", headers=headers)
-        return [results, VOLATILE.sub("", criteria.get_data(as_text=True))]
+        steps = [patient.get(f"/find/{step}", headers=headers) for step in ("where", "treatment", "budget")]
+        return [VOLATILE.sub("", page.get_data(as_text=True)) for page in (criteria, *steps)] + [results]
 
     compiled = pages()
     environments = seeded_app.extensions["page_templates"]
     monkeypatch.setitem(environments, language, environments[None])  # `_()` looked up on every call
-    assert f'<html lang="{language}">' in compiled[0]
+    assert all(f'<html lang="{language}">' in page for page in compiled)
+    # The steps go through the same compiled environment: none of their template indentation is left.
+    assert not [line for page in compiled[1:4] for line in page.splitlines() if re.match(r"[ \t]+<", line)]
     assert compiled == pages()

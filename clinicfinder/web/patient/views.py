@@ -103,7 +103,7 @@ def _show_step(template: str, form: FlaskForm, name: str, **context: Any) -> str
             if field in form:
                 form[field].errors = messages
         journey.update(rejected=None)
-    return render_template(template, form=form, **context)
+    return render_page(template, form=form, **context)  # compiled per language, as the results page
 
 
 @blueprint.route("/find/where", methods=["GET", "POST"])
