@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -84,7 +85,12 @@ class Renderer:
 
 def _end_with_parent(parent: int) -> None:
     """In a render child: exit when the process that started it is gone (killed, or stopped by SIGTERM
-    without shutting its pool down), so no child outlives its web or worker process."""
+    without shutting its pool down), so no child outlives its web or worker process.
+
+    Ctrl-C in a terminal reaches the whole process group. The parent handles it and shuts its pool
+    down; a child that took it too would die mid-wait with a traceback on the console.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:

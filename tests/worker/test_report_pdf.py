@@ -291,3 +291,27 @@ def test_render_children_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
         time.sleep(0.2)
     assert not [pid for pid in children if Path(f"/proc/{pid}/status").exists() and "zombie" not in
                 Path(f"/proc/{pid}/status").read_text()]  # fmt: skip
+
+
+def test_a_render_child_leaves_ctrl_c_to_its_parent() -> None:
+    """Ctrl-C in the terminal of `make run` reaches every process of the group: a render child must
+    neither die with a traceback nor break the pool; the parent stops it."""
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    pool = renderer.Renderer(processes=1, tasks_per_child=10)
+    page = '<html lang="en"><title>t</title><p>hi</p></html>'
+    try:
+        before = set(multiprocessing.active_children())
+        pool.render(page)
+        children = [child for child in multiprocessing.active_children() if child not in before]
+        assert children
+        for child in children:
+            os.kill(child.pid, signal.SIGINT)  # type: ignore[arg-type]
+        time.sleep(1)
+        assert all(child.is_alive() for child in children)
+        assert pool.render(page).startswith(b"%PDF")
+    finally:
+        pool.shutdown()
