@@ -29,6 +29,7 @@ COLUMNS = (
     "fertility_preservation",
     "statute",
     "summary",
+    "summary_es",
     "source_url",
     "source_title",
     "checked_on",
@@ -61,6 +62,7 @@ class StateLaw:
     fertility_preservation: Coverage
     statute: str  # "" for a state without a law
     summary: str  # one sentence, in English, our words
+    summary_es: str  # the same sentence in Spanish, saying no more and no less
     source_url: str
     source_title: str
     checked_on: date
@@ -68,6 +70,10 @@ class StateLaw:
     @property
     def has_law(self) -> bool:
         return self.law_type is not LawType.NO_LAW
+
+    def summary_in(self, language: str) -> tuple[str, str]:
+        """The summary for a page in `language`, and the language it is written in (for `lang`)."""
+        return (self.summary_es, "es") if language == "es" else (self.summary, "en")
 
 
 class StateLawError(ValueError):
@@ -88,7 +94,7 @@ def _row(raw: Mapping[str, str], line: int) -> StateLaw:
     if len(state) != 2 or not state.isalpha() or not state.isupper():
         raise StateLawError(f"line {line}: state must be a two-letter code, not {state!r}")
     law_type = _enum(LawType, values["law_type"], "law_type", line)
-    for column in ("state_name", "summary", "source_url", "source_title"):
+    for column in ("state_name", "summary", "summary_es", "source_url", "source_title"):
         if not values[column]:
             raise StateLawError(f"line {line}: {state} has no {column}; every row needs its source")
     if not values["source_url"].startswith(("https://", "http://")):
@@ -112,6 +118,7 @@ def _row(raw: Mapping[str, str], line: int) -> StateLaw:
         fertility_preservation=_enum(Coverage, values["fertility_preservation"], "fertility_preservation", line),
         statute=values["statute"],
         summary=values["summary"],
+        summary_es=values["summary_es"],
         source_url=values["source_url"],
         source_title=values["source_title"],
         checked_on=checked_on,

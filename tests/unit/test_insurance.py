@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from clinicfinder.core.insurance import (
 
 HEADER = ",".join(COLUMNS)
 GOOD_ROW = (
-    "IL,Illinois,mandate_to_cover,yes,unknown,215 ILCS 5/356m,A sentence.,"
+    "IL,Illinois,mandate_to_cover,yes,unknown,215 ILCS 5/356m,A sentence.,Una frase.,"
     "https://ilga.gov/x,Illinois General Assembly,2026-12-01"
 )
 
@@ -94,6 +95,15 @@ def test_every_row_has_a_source_link_and_a_checked_on_date() -> None:
         assert law.has_law == bool(law.statute), law.state
 
 
+def test_each_spanish_summary_carries_the_numbers_of_its_english_one() -> None:
+    # A translation says no more and no less than its source: every figure, year, age and
+    # percentage of the English sentence is in the Spanish one, and none is added.
+    for law in all_laws().values():
+        english = re.findall(r"\d+", law.summary.replace(",000", "000"))
+        spanish = re.findall(r"\d+", law.summary_es.replace(".000", "000"))
+        assert sorted(spanish) == sorted(english), law.state
+
+
 def test_the_states_of_a_page_are_listed_once_in_order_and_only_for_us_clinics() -> None:
     places = [("US", "IL"), ("US", "WA"), ("US", "IL"), ("GB", "TX"), ("US", None), ("US", "AZ")]
     assert [law.state for law in laws_for_places(places)] == ["IL", "AZ"]
@@ -115,6 +125,7 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
         (GOOD_ROW.replace("mandate_to_cover", "mandate_maybe"), "unknown law_type 'mandate_maybe'"),
         (GOOD_ROW.replace("https://ilga.gov/x", ""), "IL has no source_url"),
         (GOOD_ROW.replace("Illinois General Assembly", ""), "IL has no source_title"),
+        (GOOD_ROW.replace("Una frase.", ""), "IL has no summary_es"),
         (GOOD_ROW.replace("https://ilga.gov/x", "ilga.gov/x"), "not a web address"),
         (GOOD_ROW.replace("215 ILCS 5/356m", ""), "no statute citation"),
         (GOOD_ROW.replace("2026-12-01", "soon"), "checked_on is not a date"),

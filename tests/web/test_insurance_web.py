@@ -77,7 +77,7 @@ def test_an_unchecked_state_shows_no_law_box_rather_than_a_guess(patient: FlaskC
     assert not BOX.search(page)
 
 
-def test_in_spanish_the_box_is_translated_and_the_sourced_sentence_stays_english(patient: FlaskClient) -> None:
+def test_in_spanish_the_box_and_its_sourced_sentence_are_in_spanish(patient: FlaskClient) -> None:
     answer_all(patient, location="60611")
     post(patient, "/language", {"language": "es", "next": "/find/results"}, page="/find/results")
     page = html.unescape(patient.get("/find/results").get_data(as_text=True))
@@ -87,7 +87,9 @@ def test_in_spanish_the_box_is_translated_and_the_sourced_sentence_stays_english
     assert "Ley de seguros en Illinois" in text
     assert "Qué significa y qué preguntar a su aseguradora" in text
     illinois = state_law("IL")
-    assert illinois and f'<span lang="en">{illinois.summary}</span>' in text
+    assert illinois and f'<span lang="es">{illinois.summary_es}</span>' in text
+    assert "Las pólizas de grupo de más de 25 empleados" in text
+    assert illinois.summary not in text  # the English sentence is not shown beside it
 
 
 def test_the_report_summary_chapter_carries_the_same_box(seeded_app: Flask) -> None:
@@ -103,3 +105,8 @@ def test_the_report_summary_chapter_carries_the_same_box(seeded_app: Flask) -> N
     assert box and box.group(1) == "il"
     assert "215 ILCS 5/356m" in box.group(0)
     assert "What this means and what to ask your insurer" in box.group(0)
+    illinois = state_law("IL")
+    assert illinois and f'<span lang="en">{illinois.summary}</span>' in box.group(0)
+    with seeded_app.app_context():
+        spanish = delivery.report_from_snapshot(answers, "es", datetime(2026, 12, 1, tzinfo=UTC))
+    assert f'<span lang="es">{illinois.summary_es}</span>' in html.unescape(builder.render_html(spanish))
