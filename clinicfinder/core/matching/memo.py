@@ -32,8 +32,9 @@ V = TypeVar("V")
 FactsLoader = Callable[[Sequence[str], Treatment], Mapping[str, ClinicFacts]]
 
 
-class _Bounded(Generic[K, V]):
-    """Least recently used first out; safe to share between a worker's threads."""
+class Bounded(Generic[K, V]):
+    """Least recently used first out; safe to share between a worker's threads. Also the store of the
+    results page's kept card parts (web/patient/cards.py)."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -57,14 +58,19 @@ class _Bounded(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def items(self) -> list[tuple[K, V]]:
+        """What is kept, least recently used first."""
+        with self._lock:
+            return list(self._items.items())
+
 
 class DirectoryMemo:
     """Facts and criteria of clinics, for one revision of the directory."""
 
     def __init__(self, revision: int, size: int = DEFAULT_SIZE) -> None:
         self.revision = revision
-        self._facts: _Bounded[tuple[str, Treatment], ClinicFacts] = _Bounded(size)
-        self._criteria: _Bounded[tuple[str, Treatment, str, date], tuple[CriterionResult, ...]] = _Bounded(size)
+        self._facts: Bounded[tuple[str, Treatment], ClinicFacts] = Bounded(size)
+        self._criteria: Bounded[tuple[str, Treatment, str, date], tuple[CriterionResult, ...]] = Bounded(size)
         # A clinic the loader did not find (deleted since the index was built) is asked for again:
         # rare, and remembering absences would need its own bound.
 

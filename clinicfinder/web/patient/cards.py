@@ -11,55 +11,41 @@ into a part: those stay in the template around the parts, and the key has no roo
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from clinicfinder.core.matching.memo import Bounded
+
 Key = tuple[str, str, str, str]  # language, treatment, clinic id, part
 
 
 class DirectoryParts:
-    """Rendered card parts for one directory revision at a time, at most `size` of them."""
+    """Rendered card parts for one directory revision at a time, at most `size` of them.
+
+    A new revision gets a new store; a page begun under the old one keeps writing to the old store,
+    which nobody reads any more, so nothing it renders outlives the revision it read.
+    """
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._revision: int | None = None
-        self._parts: OrderedDict[Key, Markup] = OrderedDict()
+        self._current: tuple[int, Bounded[Key, Markup]] = (-1, Bounded(size))
         self._lock = threading.Lock()  # gunicorn's threaded workers share one process's cache
 
     def for_page(self, revision: int, language: str, treatment: str) -> PageParts:
         with self._lock:
-            if revision != self._revision:
-                self._parts.clear()
-                self._revision = revision
-        return PageParts(self, revision, language, treatment)
-
-    def get(self, revision: int, key: Key) -> Markup | None:
-        with self._lock:
-            if revision != self._revision:
-                return None
-            part = self._parts.get(key)
-            if part is not None:
-                self._parts.move_to_end(key)
-            return part
-
-    def put(self, revision: int, key: Key, part: Markup) -> None:
-        with self._lock:
-            if revision != self._revision:  # the directory moved while this page rendered
-                return
-            self._parts[key] = part
-            if len(self._parts) > self.size:
-                self._parts.popitem(last=False)
+            if self._current[0] != revision:
+                self._current = (revision, Bounded(self.size))
+            store = self._current[1]
+        return PageParts(store, language, treatment)
 
     def __len__(self) -> int:
-        return len(self._parts)
+        return len(self._current[1])
 
     def entries(self) -> list[tuple[Key, Markup]]:
         """What is kept, oldest first."""
-        with self._lock:
-            return list(self._parts.items())
+        return self._current[1].items()
 
 
 class PageParts:
@@ -69,13 +55,13 @@ class PageParts:
     the treatment): its output is shown to every patient who asks about this treatment.
     """
 
-    def __init__(self, parts: DirectoryParts, revision: int, language: str, treatment: str) -> None:
-        self._parts, self._revision, self._language, self._treatment = parts, revision, language, treatment
+    def __init__(self, store: Bounded[Key, Markup], language: str, treatment: str) -> None:
+        self._store, self._language, self._treatment = store, language, treatment
 
     def __call__(self, name: str, clinic_id: str, macro: Callable[..., Any], *args: Any) -> Markup:
         key = (self._language, self._treatment, clinic_id, name)
-        part = self._parts.get(self._revision, key)
+        part = self._store.get(key)
         if part is None:
             part = escape(macro(*args))  # a macro's output is markup already: kept as it is
-            self._parts.put(self._revision, key, part)
+            self._store.put(key, part)
         return part
