@@ -196,7 +196,10 @@ def map_pins(drawing: MapDrawing) -> Markup:
 
 def outcome_counts(criteria: Iterable[CriterionResult]) -> Counter[str]:
     """How many criteria are met, failed, unknown, in one pass (three `selectattr` chains cost a card ~1 ms)."""
-    return Counter(criterion.outcome.value for criterion in criteria)
+    counts: Counter[str] = Counter()
+    for criterion in criteria:  # a loop: Counter(iterable) checks the iterable against Mapping, an ABC, first
+        counts[criterion.outcome.value] += 1
+    return counts
 
 
 def render_page(name: str, **context: Any) -> str:

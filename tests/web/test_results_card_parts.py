@@ -7,6 +7,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import Markup
 
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
@@ -79,3 +80,17 @@ def test_the_parts_are_bounded_and_dropped_when_the_revision_moves() -> None:
     assert len(parts) == 0
     page("about", "d", lambda name: name, "d")  # a page begun before the move keeps nothing
     assert len(parts) == 0
+
+
+def test_a_frame_writes_the_page_values_escaped_into_its_holes_and_is_rendered_once() -> None:
+    calls = []
+
+    def macro(hole: Markup, name: str) -> Markup:
+        calls.append(name)
+        return Markup("<h2>{}</h2><p>{}</p><i>{}</i>").format(hole, name, hole)
+
+    page = DirectoryParts().for_page(1, "en", "ivf")
+    frame = page.frame("a", macro, "A & B")
+    assert frame.fill(0, "<b>", 3) == "<h2>&lt;b&gt;</h2><p>A &amp; B</p><i>3"
+    assert frame[2] == "</i>"
+    assert page.frame("a", macro, "A & B") == frame and calls == ["A & B"]

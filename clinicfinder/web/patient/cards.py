@@ -20,10 +20,24 @@ from markupsafe import Markup, escape
 from clinicfinder.core.matching.memo import Bounded
 
 Key = tuple[str, str, str, str]  # language, treatment, clinic id, part
-Part = Markup | tuple[Markup, ...]  # a frame is kept as its pieces, split where the patient's values go
 # Where a frame's macro leaves a place for a value of the patient's page: never in a directory fact
 # (a NUL and a process-wide random word).
 HOLE = Markup(f"\x00{secrets.token_hex(8)}\x00")  # noqa: S704 - our own constant, no markup in it
+
+
+class Frame(tuple[Markup, ...]):
+    """A card's directory markup in pieces, split where the page writes values of its own."""
+
+    def fill(self, start: int, *values: Any) -> Markup:
+        """Piece `start`, the first value, the next piece, the next value...: one string for the template
+        to write, the values escaped as the template would have."""
+        out: list[str] = []
+        for piece, value in zip(self[start:], values, strict=False):
+            out += (piece, escape(value))
+        return Markup("".join(out))  # noqa: S704 - kept markup and escaped values
+
+
+Part = Markup | Frame  # a frame is kept as its pieces, split where the patient's values go
 
 
 class DirectoryParts:
@@ -71,7 +85,7 @@ class PageParts:
             self._store.put(key, part)
         return cast(Markup, part)
 
-    def frame(self, clinic_id: str, macro: Callable[..., Any], *args: Any) -> tuple[Markup, ...]:
+    def frame(self, clinic_id: str, macro: Callable[..., Any], *args: Any) -> Frame:
         """A card's directory markup in one piece per stretch between the page's own values: the
         macro gets `HOLE` first, and writes it wherever the page puts something of its own (rank,
         distance, price, ...). One kept part a card, and a handful of pieces for the template to
@@ -80,6 +94,6 @@ class PageParts:
         pieces = self._store.get(key)
         if pieces is None:
             rendered = str(escape(macro(HOLE, *args)))  # the macro's markup, escaped by the template
-            pieces = tuple(Markup(piece) for piece in rendered.split(HOLE))  # noqa: S704 - pieces of that markup
+            pieces = Frame(Markup(piece) for piece in rendered.split(HOLE))  # noqa: S704 - pieces of that markup
             self._store.put(key, pieces)
-        return cast(tuple[Markup, ...], pieces)
+        return cast(Frame, pieces)
