@@ -1,6 +1,6 @@
 """Patient pages against a bare Flask page: the results page (20 clinics) and a step.
 
-    python -m benchmarks.bench_pages [--repeats 30] [--gunicorn] [--write]
+    python -m benchmarks.bench_pages [--repeats 30] [--gunicorn] [--write] [--breakdown N]
 
 The real directory (clinics.csv) in a throwaway SQLite instance; each page requested through
 the WSGI app (Flask's test client, no network, no gunicorn), interleaved with a one-route bare
@@ -14,6 +14,9 @@ the same pages and of benchmarks/bare_app.py under the same configuration, on a 
 instance: one patient's session (New York, 25 mi, IVF, $20,000), `--users` client threads on the
 same machine for `--seconds` each, the three interleaved, `--runs` times. The clients share the two
 cores with the servers, as the load test's do.
+
+With --breakdown N, also where N results requests' CPU goes (session row, revision, search, map,
+template, the rest of the view, Flask outside the view) and the function calls a request makes.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 from flask import Flask
@@ -165,6 +169,84 @@ def gunicorn_rates(runs: int, seconds: float, users: int) -> str:
             leftover.unlink()
 
 
+def breakdown(app: Flask, client: FlaskClient, requests: int) -> str:
+    """Where a results request's CPU goes: each part timed by wrapping it (thread CPU time, means so the
+    parts add up), and the function calls a request makes (cProfile, counted apart from the timing)."""
+    import cProfile
+    import pstats
+
+    from clinicfinder.db.repository import ClinicRepository
+    from clinicfinder.services import journey
+    from clinicfinder.web.patient import views
+
+    spent: dict[str, float] = {}
+    patched: list[tuple[object, str, object]] = []
+
+    def wrap(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed_call(*args: object, **kwargs: object) -> object:
+            began = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.thread_time() - began
+
+        patched.append((owner, name, original))
+        setattr(owner, name, timed_call)
+
+    parts = [
+        (journey, "load", "the session's answers row (journey.load)"),
+        (ClinicRepository, "revision", "the directory revision"),
+        (views.services, "search_clinics", "search (index, memo, assessing 20)"),
+        (views, "_results_map", "map drawing (core/map)"),
+        (views, "render_page", "template rendering"),
+    ]
+    for owner, name, label in parts:
+        wrap(owner, name, label)
+    view = app.view_functions["patient.results"]
+    began_view: list[float] = []
+
+    def timed_view(*args: Any, **kwargs: Any) -> Any:
+        began = time.thread_time()
+        try:
+            return view(*args, **kwargs)
+        finally:
+            began_view.append(time.thread_time() - began)
+
+    app.view_functions["patient.results"] = timed_view
+    try:
+        total = 0.0
+        for _ in range(requests):
+            began = time.thread_time()
+            client.get("/find/results").get_data()
+            total += time.thread_time() - began
+    finally:
+        app.view_functions["patient.results"] = view
+        for owner, name, original in patched:
+            setattr(owner, name, original)
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(30):
+        client.get("/find/results").get_data()
+    profile.disable()
+    calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]  # set by Stats, not declared
+    in_view = sum(began_view)
+    rows = [(label, spent.get(label, 0.0)) for _, _, label in parts]
+    rows.append(("the rest of the view (forms, labels, laws, coverage)", in_view - sum(value for _, value in rows)))
+    rows.append(("Flask, Werkzeug and the test client outside the view", total - in_view))
+    lines = [
+        f"Where a results request's CPU goes ({requests} requests, thread CPU time, means; each part timed by "
+        f"wrapping it): {total / requests * 1000:.2f} ms a request; {calls / 30:,.0f} function calls a request "
+        f"(cProfile, 30 requests).",
+        "",
+        "| part | ms a request | share |",
+        "|---|---:|---:|",
+        *(f"| {label} | {value / requests * 1000:.2f} | {value / total:.0%} |" for label, value in rows),
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=30)
@@ -173,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="per page per gunicorn run")
     parser.add_argument("--users", type=int, default=8, help="gunicorn client threads")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--breakdown", type=int, default=0, metavar="N",
+                        help="also time the parts of N results requests (not written to RESULTS.md)")  # fmt: skip
     args = parser.parse_args(argv)
     bare = Flask("bare")
     bare.get("/")(lambda: "ok")
@@ -206,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             pages["step"] = timed(lambda: clients["now"].get("/find/treatment").get_data(), args.repeats, times["step"])
             timed(lambda: bare_client.get("/").get_data(), args.repeats, times["bare"])
+        parts = breakdown(app, clients["now"], args.breakdown) if args.breakdown else ""
         for engine in (app, before_app):
             with engine.app_context():
                 db.session.remove()
@@ -237,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n\n" + gunicorn_rates(args.runs, args.seconds, args.users)
         command = "python -m benchmarks.bench_pages --gunicorn --write"
     print(text)
+    if parts:
+        print("\n" + parts)
     if args.write:
         write_section("Patient pages against a bare Flask page", command, text)
     return 0 if same else 1

@@ -85,9 +85,13 @@ class Services:
         """
         return self.search_state(repository)[0]
 
-    def search_state(self, repository: ClinicRepository) -> tuple[DirectoryIndex, DirectoryMemo]:
-        """The index (as `index`) and the memo of the revision this request's session reads."""
-        revision = repository.revision()
+    def search_state(
+        self, repository: ClinicRepository, revision: int | None = None
+    ) -> tuple[DirectoryIndex, DirectoryMemo]:
+        """The index (as `index`) and the memo of the revision this request's session reads
+        (`revision`, when the caller has just read it: a query saved)."""
+        if revision is None:
+            revision = repository.revision()
         return self._index_for(revision), self.memo(revision)
 
     def memo(self, revision: int) -> DirectoryMemo:
@@ -157,9 +161,9 @@ class Services:
             finally:
                 db.session.remove()
 
-    def countries(self, repository: ClinicRepository) -> tuple[str, ...]:
+    def countries(self, repository: ClinicRepository, revision: int | None = None) -> tuple[str, ...]:
         """The countries the directory has clinics in, read again after any change to it."""
-        key = repository.revision()
+        key = repository.revision() if revision is None else revision
         cached = self._countries
         if cached is None or cached[0] != key:
             cached = self._countries = (key, repository.countries())
@@ -202,15 +206,18 @@ def country_near(latitude: float, longitude: float) -> str | None:
     return services().geocoder.country_near(latitude, longitude)
 
 
-def covered_countries() -> tuple[str, ...]:
-    """ISO codes of the countries the directory lists open clinics in, e.g. ("US",)."""
-    return services().countries(ClinicRepository(db.session))
+def covered_countries(revision: int | None = None) -> tuple[str, ...]:
+    """ISO codes of the countries the directory lists open clinics in, e.g. ("US",).
+
+    `revision`: the directory revision the caller read in this request, if it did."""
+    return services().countries(ClinicRepository(db.session), revision)
 
 
-def search_clinics(query: SearchQuery) -> SearchOutcome:
+def search_clinics(query: SearchQuery, revision: int | None = None) -> SearchOutcome:
+    """`revision`: the directory revision the caller read in this request, if it did (not read again)."""
     repository = ClinicRepository(db.session)
     helpers = services()
-    index, memo = helpers.search_state(repository)
+    index, memo = helpers.search_state(repository, revision)
     return helpers.matcher.search(query, index, repository.facts, memo)
 
 

@@ -8,6 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from clinicfinder.core.map import MapDrawing
+from clinicfinder.core.map.drawing import Pin
+from clinicfinder.web.pages import map_pins
 from tests.support.journey import post, results_page
 
 MAP = re.compile(r'<figure class="results-map".*?</figure>', re.S)
@@ -66,3 +69,24 @@ def test_the_results_page_loads_nothing_from_another_origin(patient: FlaskClient
     assert fetched and all(url.startswith("/") and not url.startswith("//") for url in fetched), fetched
     policy = patient.get("/find/results").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "https:" not in policy
+
+
+# The pins as the map's template wrote them with a loop, before web/pages.map_pins wrote them in one join.
+PINS_LOOP = """{% for pin in drawing.pins %}<a href="#clinic-{{ pin.key }}" class="map-pin" data-card="clinic-{{ pin.key }}" \
+aria-label="{{ pin.rank }}. {{ pin.name }}">
+<circle cx="{{ pin.label_x }}" cy="{{ pin.label_y }}" r="{{ drawing.label_radius }}" class="map-label"/>
+<text x="{{ pin.label_x }}" y="{{ pin.label_y }}" dy="0.36em" text-anchor="middle" class="map-number">{{ pin.rank }}</text>
+</a>
+{% endfor %}"""
+
+
+def test_the_pins_are_the_markup_the_template_loop_wrote_names_escaped(app: Flask) -> None:
+    pins = (
+        Pin(1, 'Fertility & "IVF" <Center>', "c-1", 10.0, 20.0, 10.0, 20.0),
+        Pin(2, "O'Brien Clinic", "c&2", 33.3, 44.4, 45.25, 31.0),
+    )
+    drawing = MapDrawing(400.0, 300.0, "", None, None, pins, 0, label_radius=11.0)
+    with app.app_context():
+        looped = app.jinja_env.from_string(PINS_LOOP).render(drawing=drawing)
+    assert map_pins(drawing) == looped
+    assert "Fertility &amp; &#34;IVF&#34; &lt;Center&gt;" in map_pins(drawing)

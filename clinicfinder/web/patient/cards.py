@@ -10,15 +10,34 @@ into a part: those stay in the template around the parts, and the key has no roo
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from markupsafe import Markup, escape
 
 from clinicfinder.core.matching.memo import Bounded
 
 Key = tuple[str, str, str, str]  # language, treatment, clinic id, part
+# Where a frame's macro leaves a place for a value of the patient's page: never in a directory fact
+# (a NUL and a process-wide random word).
+HOLE = Markup(f"\x00{secrets.token_hex(8)}\x00")  # noqa: S704 - our own constant, no markup in it
+
+
+class Frame(tuple[Markup, ...]):
+    """A card's directory markup in pieces, split where the page writes values of its own."""
+
+    def fill(self, start: int, *values: Any) -> Markup:
+        """Piece `start`, the first value, the next piece, the next value...: one string for the template
+        to write, the values escaped as the template would have."""
+        out: list[str] = []
+        for piece, value in zip(self[start:], values, strict=False):
+            out += (piece, escape(value))
+        return Markup("".join(out))  # noqa: S704 - kept markup and escaped values
+
+
+Part = Markup | Frame  # a frame is kept as its pieces, split where the patient's values go
 
 
 class DirectoryParts:
@@ -30,7 +49,7 @@ class DirectoryParts:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._current: tuple[int, Bounded[Key, Markup]] = (-1, Bounded(size))
+        self._current: tuple[int, Bounded[Key, Part]] = (-1, Bounded(size))
         self._lock = threading.Lock()  # gunicorn's threaded workers share one process's cache
 
     def for_page(self, revision: int, language: str, treatment: str) -> PageParts:
@@ -43,7 +62,7 @@ class DirectoryParts:
     def __len__(self) -> int:
         return len(self._current[1])
 
-    def entries(self) -> list[tuple[Key, Markup]]:
+    def entries(self) -> list[tuple[Key, Part]]:
         """What is kept, oldest first."""
         return self._current[1].items()
 
@@ -55,7 +74,7 @@ class PageParts:
     the treatment): its output is shown to every patient who asks about this treatment.
     """
 
-    def __init__(self, store: Bounded[Key, Markup], language: str, treatment: str) -> None:
+    def __init__(self, store: Bounded[Key, Part], language: str, treatment: str) -> None:
         self._store, self._language, self._treatment = store, language, treatment
 
     def __call__(self, name: str, clinic_id: str, macro: Callable[..., Any], *args: Any) -> Markup:
@@ -64,4 +83,17 @@ class PageParts:
         if part is None:
             part = escape(macro(*args))  # a macro's output is markup already: kept as it is
             self._store.put(key, part)
-        return part
+        return cast(Markup, part)
+
+    def frame(self, clinic_id: str, macro: Callable[..., Any], *args: Any) -> Frame:
+        """A card's directory markup in one piece per stretch between the page's own values: the
+        macro gets `HOLE` first, and writes it wherever the page puts something of its own (rank,
+        distance, price, ...). One kept part a card, and a handful of pieces for the template to
+        write instead of some forty; the same rules as `__call__` for what may go in."""
+        key = (self._language, self._treatment, clinic_id, "frame")
+        pieces = self._store.get(key)
+        if pieces is None:
+            rendered = str(escape(macro(HOLE, *args)))  # the macro's markup, escaped by the template
+            pieces = Frame(Markup(piece) for piece in rendered.split(HOLE))  # noqa: S704 - pieces of that markup
+            self._store.put(key, pieces)
+        return cast(Frame, pieces)

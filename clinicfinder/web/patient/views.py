@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +14,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import SelectField
 
 from clinicfinder.core.domain import ClinicStatus, Treatment
 from clinicfinder.core.geo import GeocodeError, Place
@@ -52,6 +51,7 @@ from clinicfinder.web.patient.forms import (
     TreatmentForm,
     WhereForm,
 )
+from clinicfinder.web.patient.selects import select as fixed_select
 
 blueprint = Blueprint("patient", __name__)
 
@@ -153,10 +153,10 @@ def where() -> str | BaseResponse:
     )  # fmt: skip
 
 
-def _coverage(place: dict[str, Any]) -> dict[str, Any] | None:
+def _coverage(place: dict[str, Any], revision: int | None = None) -> dict[str, Any] | None:
     """The place's country and the directory's, when the directory has no clinics in the place's country."""
     code = place.get("country")
-    covered = services.covered_countries()
+    covered = services.covered_countries(revision)
     if not code or not covered or code in covered:
         return None
     t = text_for(current_language())
@@ -256,36 +256,30 @@ def results() -> str | BaseResponse:
     page = request.args.get("page", default=1, type=int) or 1
     language = current_language()
     query = journey.search_query(answers, language, page=max(page, 1))
-    # Read before the search reads the clinics: parts kept under it are never older than it says.
+    # Read once, before the search reads the clinics: parts kept under it are never older than it says.
     revision = ClinicRepository(db.session).revision()
-    outcome = services.search_clinics(query)
+    outcome = services.search_clinics(query, revision)
     if query.offset and not outcome.results and outcome.total:
         return redirect(url_for(".results"))  # a page past the end: back to the first
-    order_form = OrderForm(order=answers.get("order", DEFAULT_ORDER))
-    paper_form = PaperForm(paper=report_paper(answers.get("paper"), answers["place"].get("country"), language))
-    _plain_choices(order_form.order, language)
-    _plain_choices(paper_form.paper, language)
+    paper = report_paper(answers.get("paper"), answers["place"].get("country"), language)
     return render_page(
         "patient/results.html",
         outcome=outcome,
         page=page,
         pages=max(1, -(-outcome.total // journey.PAGE_SIZE)),
-        order_form=order_form,
+        order_select=fixed_select(OrderForm, "order", "order", language, answers.get("order", DEFAULT_ORDER)),
         card_part=current_app.extensions["card_parts"].for_page(revision, language, answers["treatment"]),
         state_laws=laws_for_places((r.clinic.country, r.clinic.region) for r in outcome.results),
         results_map=_results_map(answers["place"], query.radius_km, outcome.results),
         male_factor_treatment=Treatment(answers["treatment"]) in MALE_FACTOR_TREATMENTS,
         answers=answers,
         place=place_label(answers["place"]),
-        coverage=_coverage(answers["place"]),
+        coverage=_coverage(answers["place"], revision),
         query=query,
-        treatment_names=dict(TREATMENT_CHOICES),
-        diagnosis_names=dict(DIAGNOSIS_CHOICES),
-        situation_names=dict(SITUATION_CHOICES),
-        age_band_names=dict(AGE_BAND_CHOICES),
+        **_answer_names(language),
         cost_items=_cost_items(language),
-        email_form=_report_email_form(),
-        paper_form=paper_form,
+        email_form=_report_email_form(answers),
+        paper_select=fixed_select(PaperForm, "paper", "paper", language, paper),
     )
 
 
@@ -306,17 +300,11 @@ def criteria(clinic_id: str) -> str | BaseResponse:
     return render_page("patient/criteria.html", clinic=facts, criteria=results)
 
 
-_CHOICES: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, str]]] = {}
-
-
-def _plain_choices(field: SelectField, language: str) -> None:
-    """A fixed select's labels as this language's text, worked out once per language: each lazy label
-    went through Flask-Babel again on every page (half the select's rendering). The same options."""
-    choices = cast(list[tuple[str, Any]], field.choices)
-    key = (field.name, language, tuple(value for value, _label in choices))
-    if key not in _CHOICES:
-        _CHOICES[key] = [(value, str(label)) for value, label in choices]
-    field.choices = _CHOICES[key]
+@cache  # the answers' names as this language's text: each lazy label went through Flask-Babel when shown
+def _answer_names(language: str) -> dict[str, dict[str, str]]:
+    named = {"treatment_names": TREATMENT_CHOICES, "diagnosis_names": DIAGNOSIS_CHOICES,
+             "situation_names": SITUATION_CHOICES, "age_band_names": AGE_BAND_CHOICES}  # fmt: skip
+    return {name: {value: str(label) for value, label in choices} for name, choices in named.items()}
 
 
 @cache  # one dict per language: twenty-odd labels were looked up through Flask-Babel on every page
@@ -331,10 +319,11 @@ def _results_map(place: dict[str, Any], radius_km: float | None, results: Sequen
     return draw_map(place["latitude"], place["longitude"], radius_km, pins)
 
 
-def _report_email_form() -> ReportEmailForm:
+def _report_email_form(answers: dict[str, Any]) -> ReportEmailForm:
     """The results page's email form, showing a rejected address again with its error."""
-    form = ReportEmailForm()
-    rejected = journey.load().get("rejected")
+    # Never validated here, and the page writes the request's CSRF input itself: no token field built.
+    form = ReportEmailForm(meta={"csrf": False})
+    rejected = answers.get("rejected")
     if rejected and rejected.get("step") == "report_email":
         form.process(formdata=ImmutableMultiDict(rejected["typed"]))
         form.email.errors = rejected["errors"].get("email", [])
