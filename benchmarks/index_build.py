@@ -1,6 +1,10 @@
 """One index build in a fresh process: its time and the resident memory it leaves behind.
 
-    python -m benchmarks.index_build INSTANCE_DIR rows|facts
+    python -m benchmarks.index_build INSTANCE_DIR rows|tuples|facts
+
+rows: the full rebuild as the app does it (each child table's column joined into one string by the
+database); tuples: the same columns read as one driver tuple per row (the full rebuild before, and
+still the patch's read); facts: through `ClinicFacts` (the reference path).
 
 Run by bench_search in a child process for each measurement, so that the memory counted is
 what a fresh web worker gains by building the index, not what an earlier build left behind.
@@ -45,6 +49,8 @@ def main(argv: list[str]) -> int:
         began = time.perf_counter()
         if path == "rows":
             index = matcher.index_from_columns(repository.index_columns())
+        elif path == "tuples":
+            index = matcher.index_from_columns(repository._row_columns(None))
         else:
             index = matcher.build_index(repository.load_all())
         seconds = time.perf_counter() - began
