@@ -19,11 +19,13 @@ drawn from the real ones. Timings are noisy on a shared machine: medians and rat
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import gc
 import json
 import math
 import os
+import pstats
 import random
 import statistics
 import subprocess
@@ -314,6 +316,21 @@ def run_once(instance: str, matcher: Matcher, repository: ClinicRepository, repe
             "cold_speedup": statistics.median(cold_speedups)}  # fmt: skip
 
 
+def profile_cold(matcher: Matcher, repository: ClinicRepository) -> None:
+    """Where a cold search's time goes: cProfile over the typical queries, each with an empty memo."""
+    index = matcher.index_from_columns(repository.index_columns())
+    typical = queries()
+    for _, query in typical:  # statements compiled and cached, as in a running worker
+        matcher.search(query, index, repository.facts, DirectoryMemo(0))
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(3):
+        for _, query in typical:
+            matcher.search(query, index, repository.facts, DirectoryMemo(0))
+    profile.disable()
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clinics", type=int, default=100_000)
@@ -324,6 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         "--keep",
         metavar="DIR",
         help="keep the synthetic directory in DIR (outside the repo) and reuse it next time: writing it takes minutes",
+    )
+    parser.add_argument(
+        "--profile-cold",
+        action="store_true",
+        help="only profile the cold search (cProfile, every typical query 3 times, empty memo each) and exit",
     )
     args = parser.parse_args(argv)
 
@@ -347,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
                 marker.write_text(str(args.clinics))
             matcher = Matcher(ExchangeRates.load(), CostReference.load())
             repository = ClinicRepository(db.session)
+            if args.profile_cold:
+                profile_cold(matcher, repository)
+                return 0
             runs = [run_once(instance, matcher, repository, args.repeats) for _ in range(args.runs)]
             db.session.remove()
             db.engine.dispose()

@@ -1,6 +1,6 @@
 """One index build in a fresh process: its time and the resident memory it leaves behind.
 
-    python -m benchmarks.index_build INSTANCE_DIR rows|tuples|facts
+    python -m benchmarks.index_build INSTANCE_DIR rows|tuples|facts [--profile]
 
 rows: the full rebuild as the app does it (each child table's column joined into one string by the
 database); tuples: the same columns read as one driver tuple per row (the full rebuild before, and
@@ -8,13 +8,16 @@ still the patch's read); facts: through `ClinicFacts` (the reference path).
 
 Run by bench_search in a child process for each measurement, so that the memory counted is
 what a fresh web worker gains by building the index, not what an earlier build left behind.
-Prints one JSON line.
+Prints one JSON line; with --profile, first the build's top functions by own time (cProfile, the
+build alone: not the app's start-up).
 """
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import json
+import pstats
 import sys
 import time
 from pathlib import Path
@@ -37,7 +40,8 @@ def rss_mb() -> float:
 
 
 def main(argv: list[str]) -> int:
-    instance, path = argv
+    profile = cProfile.Profile() if "--profile" in argv else None
+    instance, path = [arg for arg in argv if arg != "--profile"]
     app = create_app({"APP_ENV": "testing", "INSTANCE_DIR": instance})
     with app.app_context():
         matcher = Matcher(ExchangeRates.load(), CostReference.load())
@@ -47,6 +51,8 @@ def main(argv: list[str]) -> int:
         gc.collect()
         before = rss_mb()
         began = time.perf_counter()
+        if profile is not None:
+            profile.enable()
         if path == "rows":
             index = matcher.index_from_columns(repository.index_columns())
         elif path == "tuples":
@@ -54,6 +60,9 @@ def main(argv: list[str]) -> int:
         else:
             index = matcher.build_index(repository.load_all())
         seconds = time.perf_counter() - began
+        if profile is not None:
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
         db.session.remove()
         gc.collect()
         return_freed_memory()  # as the app's rebuild thread does after each build
