@@ -45,11 +45,11 @@ from clinicfinder.db.models import (
 ARRAY_CHUNK = 20_000
 # Between the values of a column the database hands over as one string (a full rebuild): a control
 # character no clinic id or accreditation body holds. One that did would change the count of parts,
-# and the rebuild reads rows instead (see `_packed`).
+# and the rebuild reads rows instead (see `_packed_columns`).
 PACKED_SEP = "\x1f"
-# An offer packed into one integer: claim (1 bit), availability (2), treatment (3), currency + 1
-# (10 bits: up to 1,022 currencies), then its price in cents + 1 (0: no price; Numeric(12, 2) needs
-# 40 bits, so the whole stays far below 2^63).
+# An offer packed into one integer: claim (1 bit), availability (2), treatment (3: at most 8 codes,
+# tests/web/test_index_columns.py checks), currency + 1 (10 bits: up to 1,022 currencies), then its
+# price in cents + 1 (0: no price; Numeric(12, 2) needs 40 bits, so the whole stays below 2^63).
 _CURRENCY_SHIFT, _PRICE_SHIFT, _CURRENCIES_PACKED = 6, 16, 1022
 # How services/listing.py marks a clinic's price on a service CDC lists: "… price; offered per <CDC source>".
 CDC_OFFERED = "offered per "
@@ -159,8 +159,8 @@ class IndexRows:
     def _packed_columns(self) -> DirectoryColumns | None:
         """`index_columns` of the whole directory, each child table's column as one string.
 
-        The driver makes a tuple and an object per value it hands over: for ~420,000 offers that was
-        most of a full rebuild (SQLite holds the GIL meanwhile). Here the database concatenates each
+        The driver makes a tuple and an object per value it hands over, holding the GIL: for ~420,000
+        offers that was most of a full rebuild. Here the database concatenates each
         column (offers packed into one integer each) and numpy parses the numbers in C. None when a
         string does not split into as many parts as the table has rows (a separator inside a value):
         the caller reads rows instead. Clinics stay rows: SQLite's text for a float is not always

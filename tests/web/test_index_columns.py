@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from clinicfinder.core.domain import Availability, ClinicStatus
-from clinicfinder.core.matching.columns import DirectoryColumns
+from clinicfinder.core.matching.columns import AVAILABILITY_CODES, TREATMENT_CODES, DirectoryColumns
 from clinicfinder.core.matching.criteria import QualityPolicy
 from clinicfinder.core.matching.engine import Matcher
 from clinicfinder.core.matching.estimates import CostReference
@@ -102,6 +102,11 @@ def test_the_joined_columns_of_a_full_rebuild_are_the_rows(seeded_app: Flask) ->
         assert_same_columns(packed, repository._row_columns(None))
         assert clinics[0].id not in packed.ids and clinics[1].id not in packed.ids
         assert np.isnan(packed.outcome_cycles).any()
+
+
+def test_an_offer_packs_into_its_bits() -> None:
+    # The full rebuild packs an offer's treatment into 3 bits and its availability into 2 (index_rows).
+    assert max(TREATMENT_CODES.values()) < 8 and max(AVAILABILITY_CODES.values()) < 4
 
 
 def test_a_separator_inside_a_value_reads_rows_instead(seeded_app: Flask) -> None:
