@@ -2,14 +2,15 @@
 
     python -m benchmarks.bench_search [--clinics 100000] [--runs 2] [--write] [--keep DIR]
 
-Builds a throwaway SQLite directory through the real migrations, fills it with synthetic
-clinics, then, in each run: builds the index in fresh processes (from plain rows, as the app
-does, and from `ClinicFacts` through the ORM-shaped reference path, the baseline), counting the
-resident memory it adds; and times `Matcher.search` over `ClinicRepository` (the code the API
-runs) for a set of typical queries, against a plain numpy brute force over every clinic that
-returns the same clinics with the same facts and assessment (asserted). The search is timed warm
-(the worker's memo of the revision already holds the clinics it returns) and cold (an empty memo,
-as the first search after a change to the directory); the brute force keeps no memo.
+Builds a throwaway SQLite directory through the real migrations, fills it with synthetic clinics,
+then, in each run: builds the index in fresh processes (from joined columns, as the app does; from
+one driver tuple per row, the full rebuild before; and from `ClinicFacts` through the ORM-shaped
+reference path, the baseline), counting the resident memory it adds; and times `Matcher.search` over
+`ClinicRepository` (the code the API runs) for a set of typical queries, against a plain numpy brute
+force over every clinic that returns the same clinics with the same facts and assessment (asserted).
+The search is timed warm (the worker's memo of the revision already holds the clinics it returns)
+and cold (an empty memo, as the first search after a change to the directory); the brute force keeps
+no memo.
 Synthetic clinics are scattered around the real CDC clinics (so density follows where
 clinics really are, about 220 times denser than today's US directory at 100k) with facts
 drawn from the real ones. Timings are noisy on a shared machine: medians and ratios only.
@@ -18,11 +19,13 @@ drawn from the real ones. Timings are noisy on a shared machine: medians and rat
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import gc
 import json
 import math
 import os
+import pstats
 import random
 import statistics
 import subprocess
@@ -272,6 +275,7 @@ def run_once(instance: str, matcher: Matcher, repository: ClinicRepository, repe
     """One run: the index built both ways in fresh processes, then every typical query against the baseline."""
     load = os.getloadavg()[0]
     rows, facts = build_in_fresh_process(instance, "rows"), build_in_fresh_process(instance, "facts")
+    tuples = build_in_fresh_process(instance, "tuples")
     index = matcher.index_from_columns(repository.index_columns())
     timings: list[Timing] = []
     cold_timings: list[Timing] = []
@@ -305,10 +309,26 @@ def run_once(instance: str, matcher: Matcher, repository: ClinicRepository, repe
     cold_speedups = [statistics.median(brute_seconds[t.label]) / statistics.median(t.seconds) for t in cold_timings]
     memo_mb = memo_megabytes(matcher, repository, index)
     patched = patch_seconds(matcher, repository, index)
-    return {"load": load, "rows": rows, "facts": facts, "timings": timings, "cold": cold_timings, "memo_mb": memo_mb,
+    return {"load": load, "rows": rows, "tuples": tuples, "facts": facts, "timings": timings, "cold": cold_timings,
+            "memo_mb": memo_mb,
             "patched": statistics.median(patched),
             "brute": brute_seconds, "speedup": statistics.median(speedups),
             "cold_speedup": statistics.median(cold_speedups)}  # fmt: skip
+
+
+def profile_cold(matcher: Matcher, repository: ClinicRepository) -> None:
+    """Where a cold search's time goes: cProfile over the typical queries, each with an empty memo."""
+    index = matcher.index_from_columns(repository.index_columns())
+    typical = queries()
+    for _, query in typical:  # statements compiled and cached, as in a running worker
+        matcher.search(query, index, repository.facts, DirectoryMemo(0))
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(3):
+        for _, query in typical:
+            matcher.search(query, index, repository.facts, DirectoryMemo(0))
+    profile.disable()
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,6 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         "--keep",
         metavar="DIR",
         help="keep the synthetic directory in DIR (outside the repo) and reuse it next time: writing it takes minutes",
+    )
+    parser.add_argument(
+        "--profile-cold",
+        action="store_true",
+        help="only profile the cold search (cProfile, every typical query 3 times, empty memo each) and exit",
     )
     args = parser.parse_args(argv)
 
@@ -344,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
                 marker.write_text(str(args.clinics))
             matcher = Matcher(ExchangeRates.load(), CostReference.load())
             repository = ClinicRepository(db.session)
+            if args.profile_cold:
+                profile_cold(matcher, repository)
+                return 0
             runs = [run_once(instance, matcher, repository, args.repeats) for _ in range(args.runs)]
             db.session.remove()
             db.engine.dispose()
@@ -364,14 +392,19 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | " + " | ".join(format(v, fmt) for v in values) + f" | {statistics.median(values):{fmt}} |"
         )
 
-    row("index rebuild from plain rows (as the app does), s", [r["rows"]["seconds"] for r in runs], ".2f")
+    row("full index rebuild, joined columns (as the app does), s", [r["rows"]["seconds"] for r in runs], ".2f")
+    row("full index rebuild, a driver tuple per row (before), s", [r["tuples"]["seconds"] for r in runs], ".2f")
+    row("joined columns speed-up over tuples, ×", [r["tuples"]["seconds"] / r["rows"]["seconds"] for r in runs], ".2f")
     row("index rebuild through `ClinicFacts` (before; baseline), s", [r["facts"]["seconds"] for r in runs], ".2f")
     row("rebuild speed-up, ×", [r["facts"]["seconds"] / r["rows"]["seconds"] for r in runs], ".1f")
     row(f"rebuild after a change to {EDITED} clinics (patched from their rows), s", [r["patched"] for r in runs],
         ".3f")  # fmt: skip
     row(
-        "resident memory the index adds in a fresh process (rows), MB", [r["rows"]["rss_added_mb"] for r in runs], ".0f"
+        "resident memory the index adds in a fresh process (joined columns), MB",
+        [r["rows"]["rss_added_mb"] for r in runs],
+        ".0f",
     )
+    row("… from tuples (before), MB", [r["tuples"]["rss_added_mb"] for r in runs], ".0f")
     row("… through `ClinicFacts` (before), MB", [r["facts"]["rss_added_mb"] for r in runs], ".0f")
     row("the index's arrays alone, MB", [r["rows"]["arrays_mb"] for r in runs], ".0f")
     row(f"the search memo at its bound ({DEFAULT_SIZE:,} clinics, one treatment and language), MB",

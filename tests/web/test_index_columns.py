@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
 
 import numpy as np
@@ -9,11 +10,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from clinicfinder.core.domain import Availability, ClinicStatus
+from clinicfinder.core.matching.columns import AVAILABILITY_CODES, TREATMENT_CODES, DirectoryColumns
 from clinicfinder.core.matching.criteria import QualityPolicy
 from clinicfinder.core.matching.engine import Matcher
 from clinicfinder.core.matching.estimates import CostReference
 from clinicfinder.core.matching.money import ExchangeRates
-from clinicfinder.db.models import Clinic, TreatmentOffer
+from clinicfinder.db.index_rows import PACKED_SEP
+from clinicfinder.db.models import Accreditation, AccreditationKind, Clinic, OutcomeFigure, TreatmentOffer
 from clinicfinder.db.repository import ClinicRepository
 from clinicfinder.extensions import db
 from tests.support.index import assert_same_index
@@ -66,3 +69,54 @@ def test_index_from_rows_agrees_on_prices_claims_and_unlisted_clinics(seeded_app
     # The edits reached the index: €1,250.00 is $1,396.50, rounded half up as every price shown.
     (spot,) = np.flatnonzero(built.ids == euros[0])
     assert built.price["USD"][euros[1]][spot] == 1397
+
+
+def assert_same_columns(packed: DirectoryColumns, rows: DirectoryColumns) -> None:
+    for field in fields(rows):
+        got, expected = getattr(packed, field.name), getattr(rows, field.name)
+        if isinstance(expected, list):
+            assert got == expected, field.name
+        else:
+            assert got.dtype == expected.dtype, field.name
+            assert np.array_equal(got, expected, equal_nan=expected.dtype.kind == "f"), field.name
+
+
+def test_the_joined_columns_of_a_full_rebuild_are_the_rows(seeded_app: Flask) -> None:
+    """The full rebuild reads each column as one string; the patch reads rows: both give the same columns,
+    with clinics left out of the index (inactive, no coordinates), claims and prices in several currencies."""
+    with seeded_app.app_context():
+        offers = db.session.scalars(select(TreatmentOffer).order_by(TreatmentOffer.id).limit(12)).all()
+        for offer, (amount, currency) in zip(offers, PRICES, strict=False):
+            offer.availability, offer.price, offer.currency = Availability.YES, Decimal(amount), currency
+        for offer, source in zip(offers[len(PRICES) :], SOURCES * 2, strict=False):
+            offer.source = source
+        clinics = db.session.scalars(select(Clinic).order_by(Clinic.id.desc()).limit(2)).all()
+        clinics[0].status = ClinicStatus.INACTIVE
+        clinics[1].longitude = None
+        figure = db.session.scalars(select(OutcomeFigure).order_by(OutcomeFigure.id).limit(1)).one()
+        figure.total_cycles = None
+        db.session.commit()
+        repository = ClinicRepository(db.session)
+        packed = repository._packed_columns()
+        assert packed is not None
+        assert_same_columns(packed, repository._row_columns(None))
+        assert clinics[0].id not in packed.ids and clinics[1].id not in packed.ids
+        assert np.isnan(packed.outcome_cycles).any()
+
+
+def test_an_offer_packs_into_its_bits() -> None:
+    # The full rebuild packs an offer's treatment into 3 bits and its availability into 2 (index_rows).
+    assert max(TREATMENT_CODES.values()) < 8 and max(AVAILABILITY_CODES.values()) < 4
+
+
+def test_a_separator_inside_a_value_reads_rows_instead(seeded_app: Flask) -> None:
+    with seeded_app.app_context():
+        lab = db.session.scalars(
+            select(Accreditation).where(Accreditation.kind == AccreditationKind.LAB).order_by(Accreditation.id)
+        ).first()
+        assert lab is not None
+        lab.body = f"Some{PACKED_SEP}Body"
+        db.session.commit()
+        repository = ClinicRepository(db.session)
+        assert repository._packed_columns() is None
+        assert_same_columns(repository.index_columns(), repository._row_columns(None))

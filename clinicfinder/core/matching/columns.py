@@ -64,10 +64,11 @@ def index_from_columns(
     count = len(rows.ids)
     ids = np.array(rows.ids, dtype=np.str_)
     names = np.array(rows.names, dtype=np.str_)
-    cdc = [(spot, record) for spot, clinic_id in enumerate(rows.ids) if (record := library.get(clinic_id))]
+    # The library's own dict, not a method call per clinic: 100,000 calls were ~0.15 s of a full rebuild.
+    records = library.records
+    cdc = [(spot, records[clinic_id]) for spot, clinic_id in enumerate(rows.ids) if clinic_id in records]
 
-    statuses = np.array(rows.statuses, dtype=np.str_)
-    is_open = statuses == ClinicStatus.OPEN.value
+    is_open = np.fromiter(map(ClinicStatus.OPEN.value.__eq__, rows.statuses), dtype=np.bool_, count=count)
     for spot, record in cdc:
         if rows.statuses[spot] == ClinicStatus.REORGANIZED.value and record.reorganized_but_reported:
             is_open[spot] = True
@@ -122,7 +123,7 @@ def index_from_columns(
     return DirectoryIndex(
         ids=ids,
         names=names,
-        sort_names=np.array([name.casefold() for name in rows.names], dtype=np.str_),
+        sort_names=np.array(list(map(str.casefold, rows.names)), dtype=np.str_),
         latitude=rows.latitude,
         longitude=rows.longitude,
         is_open=is_open,
