@@ -23,15 +23,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms import Field
-from wtforms.fields.choices import SelectFieldBase
 
 from clinicfinder.web.language import current_language
 from clinicfinder.web.pages import render_page
 
 # A spot in a skeleton: what it shows ("checked" radio, "selected" option, text "value", "box" checked)
 # for which field (and, for a choice, which of its values).
-Spot = tuple[str, str, str]
-_CSRF: Spot = ("csrf", "", "")
+Spot = tuple[str, str, object]
+_CSRF: Spot = ("csrf", "", None)
 _MARK = "\x00"  # never in a rendered page: HTML text cannot hold a NUL
 
 # Set while a skeleton renders: the list the spots are recorded in.
@@ -43,7 +42,7 @@ def slot(kind: str, field: Field, value: object, markup: str) -> str:
     spots = _recording.get()
     if spots is None:
         return markup
-    spots.append((kind, field.name, "" if value is None else str(value)))
+    spots.append((kind, field.name, value))
     return Markup(f"{_MARK}{len(spots) - 1}{_MARK}")  # noqa: S704  # a number between NULs, nothing from a request
 
 
@@ -59,32 +58,28 @@ class Skeleton:
         self.spots = tuple(spots[int(index)] for index in parts[1::2])
 
     def fill(self, form: FlaskForm) -> str:
-        values = _spot_values(form)
+        fields = {field.name: field for field in form}
+        token = generate_csrf()
         out = [self.pieces[0]]
-        for spot, piece in zip(self.spots, self.pieces[1:], strict=True):
-            out.append(values[spot])
+        for (kind, name, value), piece in zip(self.spots, self.pieces[1:], strict=True):
+            out.append(token if kind == "csrf" else _spot(kind, fields[name], value))
             out.append(piece)
         return "".join(out)
 
 
-def _spot_values(form: FlaskForm) -> dict[Spot, str]:
-    """What the form macros write at each spot for this form, as they write it (forms.html)."""
-    values: dict[Spot, str] = {_CSRF: generate_csrf()}
-    for field in form:
-        name = field.name
-        if isinstance(field, SelectFieldBase):
-            checked = field.type == "RadioField"
-            for choice in field._iter_choices_normalized():
-                value = "" if choice.value is None else str(choice.value)
-                if checked:
-                    values["checked", name, value] = "checked" if choice.selected else ""
-                else:
-                    values["selected", name, value] = " selected" if choice.selected else ""
-        elif field.type == "BooleanField":
-            values["box", name, ""] = " checked" if field.data else ""
-        elif field.type != "CSRFTokenField":
-            values["value", name, ""] = str(escape(field._value()))
-    return values
+def _spot(kind: str, field: Field, value: object) -> str:
+    """What the form macros write at this spot for this field, as they write it (macros/forms.html).
+
+    A choice is selected as WTForms' SelectField.iter_choices decides it (`coerce(value) == data`),
+    asked of this one value instead of building every choice of the field again.
+    """
+    if kind == "checked":
+        return "checked" if field.coerce(value) == field.data else ""
+    if kind == "selected":
+        return " selected" if field.coerce(value) == field.data else ""
+    if kind == "box":
+        return " checked" if field.data else ""
+    return str(escape(field._value()))
 
 
 class StepPages:
