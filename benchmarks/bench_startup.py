@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,10 +31,35 @@ HEAVY = (
 )  # fmt: skip
 
 
+# Where `import wsgi`'s time goes: each layer imported on top of the ones before it, in fresh processes.
+FRAMEWORK = (
+    "flask", "sqlalchemy.orm", "flask_sqlalchemy", "flask_wtf", "flask_babel", "flask_limiter", "flask_login",
+    "flask_mail", "wtforms",
+)  # fmt: skip
+LAYERS = (
+    ("Python and Flask (the bare app)", BARE),
+    ("+ SQLAlchemy's ORM and the extensions", "import " + ", ".join(FRAMEWORK)),
+    ("+ the models' declarative mapping", "import " + ", ".join((*FRAMEWORK, "clinicfinder.db.models"))),
+    (
+        "+ the search stack (numpy, the matching index, geo)",
+        "import " + ", ".join((*FRAMEWORK, "clinicfinder.db.models", "clinicfinder.services.search")),
+    ),
+    ("+ the blueprints' views and forms, create_app: `import wsgi`", APP),
+)
+
+
 def wall_seconds(code: str) -> float:
     began = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env=_environment())  # noqa: S603 - our own code
     return time.perf_counter() - began
+
+
+def cpu_seconds(code: str) -> float:
+    """CPU (user + system) of a fresh `python -c code`: less swayed than the wall clock by other work on the cores."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env=_environment())  # noqa: S603 - our own code
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 INSTANCE = tempfile.mkdtemp(prefix="cf-startup-")
@@ -75,6 +101,24 @@ def main(argv: list[str] | None = None) -> int:
             f"| {run} | {load:.1f} | {statistics.median(app):.2f} | {statistics.median(bare):.2f} | "
             f"{statistics.median(app) / statistics.median(bare):.1f}× |"
         )
+    cpu: dict[str, list[float]] = {name: [] for name, _ in LAYERS}
+    load = os.getloadavg()[0]
+    for _ in range(args.runs):  # the layers interleaved, round by round
+        for name, code in LAYERS:
+            cpu[name].append(cpu_seconds(code))
+    lines += [
+        "",
+        f"Where the time goes: CPU seconds (user + system) of a fresh process importing each layer on top of the ones"
+        f" above, median of {args.runs}, the layers interleaved; load average {load:.1f}.",
+        "",
+        "| layer | cumulative CPU, s | this layer, s |",
+        "|---|---:|---:|",
+    ]
+    previous = 0.0
+    for name, _ in LAYERS:
+        cumulative = statistics.median(cpu[name])
+        lines.append(f"| {name} | {cumulative:.2f} | {cumulative - previous:+.2f} |")
+        previous = cumulative
     heavy, count = heavy_imports()
     still = ", ".join(heavy) or "none"
     lines += ["", f"Heavy libraries still imported by `import wsgi`: {still}; {count} modules in all."]

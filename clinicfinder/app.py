@@ -30,6 +30,7 @@ from clinicfinder.web.auth.views import blueprint as auth
 from clinicfinder.web.health import blueprint as health
 from clinicfinder.web.language import blueprint as language
 from clinicfinder.web.language import current_language, same_site_path, select_locale
+from clinicfinder.web.patient import step_pages
 from clinicfinder.web.patient.report_views import blueprint as report
 from clinicfinder.web.patient.views import blueprint as patient
 from clinicfinder.web.translation import request_catalogue
@@ -147,6 +148,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     templating.install_helpers(app.jinja_env)  # the same helpers as the worker's and the report's
     pages.init_app(app)
+    step_pages.init_app(app)
 
     @app.context_processor
     def page_context() -> dict[str, object]:

@@ -15,8 +15,13 @@ from tests.support.paths import PROJECT_ROOT as ROOT
 # Imported only by what uses them: the PDF engine and the report it lays out (a report), the migration
 # tool (`flask db`), the job queue's backends (a queued job, the worker), the API's schemas (an API
 # request), the password hasher (a login), the CSV import and export (the CLI and an admin's directory
-# pages), the Markdown of clinic descriptions (a page that shows one), the guide's YAML (a report).
+# pages), the Markdown of clinic descriptions (a page that shows one), the guide's YAML (a report), the
+# email address checker (the results page's report form, when an address is sent), the admin forms with
+# the directory's field rules (an admin's page).
 NOT_AT_START = (
+    "email_validator",
+    "clinicfinder.web.admin.forms",
+    "clinicfinder.core.directory.records",
     "weasyprint",
     "alembic",
     "flask_migrate",

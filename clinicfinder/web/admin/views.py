@@ -30,18 +30,6 @@ from clinicfinder.web.admin.access import (
     visible_clinic_ids,
     visible_clinics,
 )
-from clinicfinder.web.admin.forms import (
-    ActiveForm,
-    ClinicFilterForm,
-    ConfirmForm,
-    InviteForm,
-    ListingForm,
-    StatusForm,
-    UploadForm,
-    VerifyClaimsForm,
-    listing_form_data,
-    split_list,
-)
 
 if TYPE_CHECKING:
     from clinicfinder.services.imports import UploadStore
@@ -55,6 +43,8 @@ AUDIT_ROWS = 200
 
 # The CSV import and export (services.imports, db.directory, core.directory.csvfile) are imported by the
 # views that use them: only a site admin's directory pages need them, not a web process's start-up.
+# So are the admin forms (with the directory's field rules, core.directory.records): only an admin's pages
+# build one, and a patient-serving worker would otherwise import them at start.
 
 
 def _uploads() -> UploadStore:
@@ -66,6 +56,8 @@ def _uploads() -> UploadStore:
 @blueprint.route("/")
 @admin_view
 def home() -> ResponseReturnValue:
+    from clinicfinder.web.admin.forms import ClinicFilterForm
+
     form = ClinicFilterForm(request.args)
     query = visible_clinics(current_user).order_by(Clinic.name)
     if form.validate() and form.q.data:
@@ -78,6 +70,8 @@ def home() -> ResponseReturnValue:
 @blueprint.route("/clinics/<clinic_id>", methods=["GET", "POST"])
 @clinic_view
 def edit_clinic(clinic: Clinic) -> ResponseReturnValue:
+    from clinicfinder.web.admin.forms import ListingForm, StatusForm, VerifyClaimsForm, listing_form_data
+
     form = ListingForm(data=listing_form_data(listing.current_edit(clinic)), locked=listing.locked_fields(clinic))
     conflict = None
     if form.validate_on_submit():
@@ -142,6 +136,8 @@ def audit() -> ResponseReturnValue:
 @blueprint.route("/clinics/<clinic_id>/status", methods=["POST"])
 @site_admin_view
 def clinic_status(clinic_id: str) -> ResponseReturnValue:
+    from clinicfinder.web.admin.forms import StatusForm
+
     clinic = clinic_for(current_user, clinic_id)
     form = StatusForm()
     if form.validate_on_submit():
@@ -155,6 +151,8 @@ def clinic_status(clinic_id: str) -> ResponseReturnValue:
 @blueprint.route("/clinics/<clinic_id>/verify", methods=["POST"])
 @site_admin_view
 def verify_claims(clinic_id: str) -> ResponseReturnValue:
+    from clinicfinder.web.admin.forms import VerifyClaimsForm
+
     clinic = clinic_for(current_user, clinic_id)
     form = VerifyClaimsForm()
     if form.validate_on_submit():
@@ -178,6 +176,8 @@ def claims() -> ResponseReturnValue:
 @blueprint.route("/users", methods=["GET", "POST"])
 @site_admin_view
 def users() -> ResponseReturnValue:
+    from clinicfinder.web.admin.forms import ActiveForm, InviteForm, split_list
+
     form = InviteForm()
     if form.validate_on_submit():
         try:
@@ -200,6 +200,8 @@ def users() -> ResponseReturnValue:
 @blueprint.route("/users/<int:user_id>/active", methods=["POST"])
 @site_admin_view
 def user_active(user_id: int) -> ResponseReturnValue:
+    from clinicfinder.web.admin.forms import ActiveForm
+
     if not 0 < user_id < 2**31:  # beyond any id, and beyond what the database's integer can hold
         abort(404)
     user = db.get_or_404(User, user_id)
@@ -218,6 +220,7 @@ def user_active(user_id: int) -> ResponseReturnValue:
 @site_admin_view
 def upload() -> ResponseReturnValue:
     from clinicfinder.services import imports
+    from clinicfinder.web.admin.forms import UploadForm
 
     form = UploadForm()
     if form.validate_on_submit():
@@ -237,6 +240,8 @@ def upload() -> ResponseReturnValue:
 
 @blueprint.errorhandler(413)
 def upload_too_large(_error: Exception) -> ResponseReturnValue:
+    from clinicfinder.web.admin.forms import UploadForm
+
     # Werkzeug stops reading at MAX_CONTENT_LENGTH (MAX_IMPORT_BYTES); say so next to the file field.
     form = UploadForm(formdata=None)
     form.file.errors = [f"The file is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes."]
@@ -247,6 +252,7 @@ def upload_too_large(_error: Exception) -> ResponseReturnValue:
 @site_admin_view
 def import_preview(upload_id: str) -> ResponseReturnValue:
     from clinicfinder.services import imports
+    from clinicfinder.web.admin.forms import ConfirmForm
 
     store = _uploads()
     stored = store.load(upload_id, owner_id=current_user.id)

@@ -6,7 +6,6 @@ import math
 import re
 from decimal import Decimal
 
-from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, FloatField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import (
@@ -219,6 +218,9 @@ class ReportEmailForm(FlaskForm):
         # One address, on one line: a line break or a list would add headers or recipients.
         if any(character in value for character in "\r\n,;") or value.count("@") != 1:
             raise ValidationError(_l("Enter one email address, such as name@example.com."))
+        # Imported here: only the results page's email form checks an address, not a web process's start-up.
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             # No SMTPUTF8: an accented mailbox name would be refused by most relays, and by smtplib.
             checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)

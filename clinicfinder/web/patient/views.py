@@ -52,6 +52,7 @@ from clinicfinder.web.patient.forms import (
     WhereForm,
 )
 from clinicfinder.web.patient.selects import select as fixed_select
+from clinicfinder.web.patient.step_pages import render_step
 
 blueprint = Blueprint("patient", __name__)
 
@@ -84,7 +85,9 @@ def place_label(place: dict[str, Any]) -> str:
     return label
 
 
-def _show_step(template: str, form: FlaskForm, name: str, **context: Any) -> str | BaseResponse:
+def _show_step(
+    template: str, form: FlaskForm, name: str, answers: dict[str, Any], **context: Any
+) -> str | BaseResponse:
     """Render a step; a rejected answer is kept server-side and shown after a redirect.
 
     Post/redirect/get for errors too: the browser's Back button then never meets a
@@ -96,14 +99,22 @@ def _show_step(template: str, form: FlaskForm, name: str, **context: Any) -> str
         errors = {field.name: [str(message) for message in field.errors] for field in form if field.errors}
         journey.update(rejected={"step": name, "typed": typed, "errors": errors})
         return redirect(request.path)
-    rejected = journey.load().get("rejected")
+    rejected = answers.get("rejected")  # the view's own load(): a second one costs a session lookup
     if rejected and rejected.get("step") == name:
         form.process(formdata=ImmutableMultiDict(rejected["typed"]))
         for field, messages in rejected["errors"].items():
             if field in form:
                 form[field].errors = messages
         journey.update(rejected=None)
+    # The same page for every patient but for the form's values: filled into the step's kept markup.
+    # A notice or list made from this patient's answers (where, choose_place) means the plain render.
+    if name != "choose_place" and not any(value for key, value in context.items() if key not in _FIXED_CONTEXT):
+        return render_step(template, form, **context)
     return render_page(template, form=form, **context)  # compiled per language, as the results page
+
+
+# Context a step passes that is the same for every patient (the step's number, the treatments' explanations).
+_FIXED_CONTEXT = frozenset({"step", "explanations"})
 
 
 @blueprint.route("/find/where", methods=["GET", "POST"])
@@ -148,7 +159,7 @@ def where() -> str | BaseResponse:
         journey.update(place_suggestions=None)
     coverage = _coverage(answers["place"]) if answers.get("coverage_notice") and "place" in answers else None
     return _show_step(
-        "patient/where.html", form, "where", step=1, suggestions=suggestions or [], coverage=coverage,
+        "patient/where.html", form, "where", answers, step=1, suggestions=suggestions or [], coverage=coverage,
         place=place_label(answers["place"]) if coverage else None,
     )  # fmt: skip
 
@@ -201,7 +212,9 @@ def choose_place() -> str | BaseResponse:
         next_step = journey.settle_place(candidates[int(form.choice.data)], current_language(),
                                          services.covered_countries())  # fmt: skip
         return redirect(url_for(f".{next_step}"))
-    return _show_step("patient/choose_place.html", form, "choose_place", step=1, typed=answers.get("location_text", ""))
+    return _show_step(
+        "patient/choose_place.html", form, "choose_place", answers, step=1, typed=answers.get("location_text", "")
+    )
 
 
 @blueprint.route("/find/treatment", methods=["GET", "POST"])
@@ -219,7 +232,7 @@ def treatment() -> str | BaseResponse:
             age_band=form.age_band.data or None,  # "prefer not to say" stores nothing
         )
         return redirect(url_for(".budget"))
-    return _show_step("patient/treatment.html", form, "treatment", step=2, explanations=TREATMENT_EXPLANATIONS)
+    return _show_step("patient/treatment.html", form, "treatment", answers, step=2, explanations=TREATMENT_EXPLANATIONS)
 
 
 @blueprint.route("/find/budget", methods=["GET", "POST"])
@@ -244,7 +257,7 @@ def budget() -> str | BaseResponse:
             include_unpriced=bool(form.include_unpriced.data),
         )
         return redirect(url_for(".results"))
-    return _show_step("patient/budget.html", form, "budget", step=3)
+    return _show_step("patient/budget.html", form, "budget", answers, step=3)
 
 
 @blueprint.get("/find/results")
