@@ -107,6 +107,23 @@ def test_the_report_from_its_parts_is_the_report_in_one_piece(app: Flask, langua
         assert b"pdfuaid:part" in catalog(reader)["/Metadata"].get_object().get_data()
 
 
+@pytest.mark.parametrize(
+    ("language", "changes"),
+    [("en", {}), ("es", SPANISH_IN_THE_US), ("en", {"paper": "A4"}), ("en", {"age_band": "35_37"})],
+    ids=["en", "es-letter", "en-a4", "en-age"],
+)
+def test_the_kept_pages_painted_once_make_the_same_file(app: Flask, language: str, changes: Any) -> None:
+    """The shared pages' drawing is replayed, not painted again, and the PDF is the one laid out in one piece, byte for byte."""
+    report, whole = reports(app, language, **changes)
+    parts = builder.render_parts(report)
+    assert parts is not None
+    cache = SharedPages()
+    first, again = render_report_here(parts, cache), render_report_here(parts, cache)
+    _, kept = list(cache._documents.values())[-1]  # the one used: laid out after the patient's pages
+    assert kept and all(page.replays == 2 for page in kept)  # the first report's pages are replayed too
+    assert first == whole and again == whole
+
+
 def test_reports_differing_in_their_shared_pages_never_share_them(app: Flask) -> None:
     """The cache is keyed by the shared part's own text: an emailed copy gets its own privacy note."""
     report, _ = reports(app, "en")
