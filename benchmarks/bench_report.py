@@ -202,6 +202,7 @@ def main() -> int:
     # in one piece, and from its parts with the shared pages kept (warmed once), interleaved.
     parts = builder.render_parts(report)
     assert parts is not None
+    report_cache.shared_pages.freeze = True  # as in a render child (renderer._end_with_parent)
     report_cache.render_report_here(parts)
     whole_cpu, cached_cpu = [], []
     for _ in range(args.repeat):

@@ -18,6 +18,7 @@ painting it again.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
 from collections import OrderedDict
@@ -40,8 +41,14 @@ KEEP = 8
 class SharedPages:
     """The laid-out shared parts, most recently used last. Used under `lock` (render_report_here)."""
 
-    def __init__(self, keep: int = KEEP) -> None:
+    def __init__(self, keep: int = KEEP, freeze: bool = False) -> None:
         self.keep = keep
+        # In a render child (set by renderer's initializer): the kept documents, some 75,000 objects, are
+        # moved out of the garbage collector's generations once laid out (gc.freeze). Otherwise every
+        # full collection, about one a report, walks all of them again: 30-40 ms of a report's GC
+        # (callback-timed, 97-118 -> 68-79 ms a report; resident memory unchanged after 20 reports).
+        self.freeze = freeze
+        self._unsettled = self._evicted = False  # a shared part laid out, one evicted, since the last freeze
         # The laid-out document, and its shared pages as KeptPage (the stand-ins before them left out).
         self._documents: OrderedDict[tuple[str, int], tuple[Any, list[KeptPage]]] = OrderedDict()
         self._lengths: dict[str, int] = {}  # pages of each shared part, whatever comes before it
@@ -82,9 +89,24 @@ class SharedPages:
         document = _layout(shared_html.replace(PAGES_BEFORE, BLANK_BEFORE * pages_before), self.font_config())
         self._lengths[key[0]] = len(document.pages) - pages_before
         kept = self._documents[key] = document, [KeptPage(page) for page in document.pages[pages_before:]]
+        self._unsettled = True
         while len(self._documents) > self.keep:
             self._documents.popitem(last=False)
+            self._evicted = True
         return kept
+
+    def settle(self) -> None:
+        """With `freeze`, after a report that laid out a shared part: the kept documents frozen, nothing else.
+
+        Called once the report's own document is gone, so that only the kept ones are frozen.
+        """
+        if not (self.freeze and self._unsettled):
+            return
+        if self._evicted:
+            gc.unfreeze()  # a frozen object is never collected: the evicted document's cycles would stay
+        gc.collect()  # what is already garbage is not frozen with the kept documents
+        gc.freeze()
+        self._unsettled = self._evicted = False
 
 
 shared_pages = SharedPages()
@@ -93,13 +115,19 @@ shared_pages = SharedPages()
 def render_report_here(parts: ReportParts, cache: SharedPages = shared_pages) -> bytes:
     """The tagged PDF/UA-1 report from its two parts, as `renderer.render_pdf_here` makes it in one piece."""
     with cache.lock:
-        shared_length = cache.length(parts.shared)
-        patient = _layout(parts.patient.replace(PAGES_AFTER, BLANK_AFTER * shared_length), cache.font_config())
-        patient_length = len(patient.pages) - shared_length
-        _, shared = cache.document(parts.shared, patient_length)
-        pages = patient.pages[:patient_length] + shared
-        output = BytesIO()
-        patient.copy(pages).write_pdf(output, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        pdf = _combined(parts, cache)
+        cache.settle()
+    return pdf
+
+
+def _combined(parts: ReportParts, cache: SharedPages) -> bytes:
+    shared_length = cache.length(parts.shared)
+    patient = _layout(parts.patient.replace(PAGES_AFTER, BLANK_AFTER * shared_length), cache.font_config())
+    patient_length = len(patient.pages) - shared_length
+    _, shared = cache.document(parts.shared, patient_length)
+    pages = patient.pages[:patient_length] + shared
+    output = BytesIO()
+    patient.copy(pages).write_pdf(output, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     return output.getvalue()
 
 
