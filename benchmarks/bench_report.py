@@ -202,6 +202,7 @@ def main() -> int:
     # in one piece, and from its parts with the shared pages kept (warmed once), interleaved.
     parts = builder.render_parts(report)
     assert parts is not None
+    report_cache.shared_pages.freeze = True  # as in a render child (renderer._end_with_parent)
     report_cache.render_report_here(parts)
     whole_cpu, cached_cpu = [], []
     for _ in range(args.repeat):
@@ -303,9 +304,9 @@ def main() -> int:
     body += (
         f"\n\nWhere the CPU of a report made as the worker makes it goes, measured in this run (mean of 3, each "
         f"WeasyPrint step timed by wrapping it; {phases['total']:.2f} s in all; {parts_pages} pages, of which "
-        f"{parts_pages - shared_pages} laid out per report and {shared_pages} kept): {breakdown}. Painting, tagging "
-        "and writing cover every page, the kept ones too; parse, cascade, box tree and layout only the patient's "
-        "pages."
+        f"{parts_pages - shared_pages} laid out per report and {shared_pages} kept): {breakdown}. Parse, cascade, "
+        "box tree, layout and painting cover only the patient's pages (the kept pages' drawing is replayed, "
+        "pdf/painted.py, inside 'other write_pdf'); tagging and writing cover every page."
     )
     if args.write:
         write_section("Fertility Report: render, delivery, worker memory",

@@ -88,9 +88,13 @@ def _end_with_parent(parent: int) -> None:
     without shutting its pool down), so no child outlives its web or worker process.
 
     Ctrl-C in a terminal reaches the whole process group. The parent handles it and shuts its pool
-    down; a child that took it too would die mid-wait with a traceback on the console.
+    down; a child that took it too would die mid-wait with a traceback on the console. And the child
+    freezes the shared pages it keeps out of the garbage collector's way (report_cache.SharedPages).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from clinicfinder.pdf.report_cache import shared_pages
+
+    shared_pages.freeze = True  # this process lives for RENDER_TASKS_PER_CHILD reports and keeps their pages
 
     def watch() -> None:
         while os.getppid() == parent:

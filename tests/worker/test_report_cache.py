@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -105,6 +106,45 @@ def test_the_report_from_its_parts_is_the_report_in_one_piece(app: Flask, langua
         assert fonts(combined) == fonts(whole)  # each font embedded once, as one document does
         assert reader.metadata == expected.metadata
         assert b"pdfuaid:part" in catalog(reader)["/Metadata"].get_object().get_data()
+
+
+@pytest.mark.parametrize(
+    ("language", "changes"),
+    [("en", {}), ("es", SPANISH_IN_THE_US), ("en", {"paper": "A4"}), ("en", {"age_band": "35_37"})],
+    ids=["en", "es-letter", "en-a4", "en-age"],
+)
+def test_the_kept_pages_painted_once_make_the_same_file(app: Flask, language: str, changes: Any) -> None:
+    """The shared pages' drawing is replayed, not painted again, and the PDF is the one laid out in one piece, byte for byte."""
+    report, whole = reports(app, language, **changes)
+    parts = builder.render_parts(report)
+    assert parts is not None
+    cache = SharedPages()
+    first, again = render_report_here(parts, cache), render_report_here(parts, cache)
+    _, kept = list(cache._documents.values())[-1]  # the one used: laid out after the patient's pages
+    assert kept and all(page.replays == 2 for page in kept)  # the first report's pages are replayed too
+    assert first == whole and again == whole
+
+
+def test_a_render_child_freezes_the_pages_it_keeps_and_unfreezes_them_when_it_lets_one_go(app: Flask) -> None:
+    report, _ = reports(app, "en")
+    downloaded, emailed = builder.render_parts(report), builder.render_parts(replace(report, emailed=True))
+    assert downloaded is not None and emailed is not None
+    cache = SharedPages(keep=1, freeze=True)
+    try:
+        render_report_here(downloaded, cache)
+        document, _ = list(cache._documents.values())[-1]
+        assert all(thing is not document for thing in gc.get_objects())  # frozen: the collector no longer walks it
+        del document
+        render_report_here(emailed, cache)  # keeps one: each report lets the other's pages go
+        render_report_here(downloaded, cache)
+        frozen = gc.get_freeze_count()
+        for parts in (emailed, downloaded):
+            render_report_here(parts, cache)
+        # What was let go is collected, not left frozen for the rest of the child's life (about 1,700
+        # objects of each document let go, in reference cycles, would stay frozen: twice that).
+        assert gc.get_freeze_count() - frozen < 1_000
+    finally:
+        gc.unfreeze()
 
 
 def test_reports_differing_in_their_shared_pages_never_share_them(app: Flask) -> None:
