@@ -89,7 +89,12 @@ def walk(page: Page, base: str, language: str, out: Path, size: str, maildir: Pa
     page.locator("#budget").fill("20000")
     shot("3-budget")
     page.get_by_role("button", name=words["see"]).click()
-    page.locator("details").first.evaluate("element => element.open = true")
+    page.locator("details[data-criteria] summary").first.click()
+    # The list is fetched when opened (static/journey.js): shoot it once it is in place, not the
+    # link that stands there meanwhile.
+    page.locator("details[data-criteria] .criterion").first.wait_for(timeout=15_000)
+    page.mouse.move(0, 0)  # the click left the pointer on card 1, which lights its pin on the map
+    page.evaluate("window.scrollTo(0, 0)")  # the click scrolled; the clip below is measured from the top
     # The first two clinics are enough to show a results page; the whole list would be 7,000 px tall.
     height = page.locator(".clinic-card").nth(1).bounding_box()
     bottom = int(height["y"] + height["height"] + 16) if height else 2400
