@@ -7,6 +7,7 @@ log for the same reason).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
@@ -31,6 +32,25 @@ errorlog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 # Behind a proxy on the same host: trust its X-Forwarded-* headers only from loopback.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server: object) -> None:
+    """In the master, once the app is loaded and before any worker forks: build the search index and
+    load the geocoder, so that no request waits for them and the workers share them."""
+    wsgi = sys.modules.get("wsgi")
+    if wsgi is None:  # another app under this configuration (see post_fork)
+        return
+    from clinicfinder.extensions import db
+    from clinicfinder.services.search import Services
+
+    app = wsgi.app
+    services: Services = app.extensions["services"]
+    try:
+        services.prepare()
+    except Exception:  # e.g. a database not migrated yet: the workers' first searches build it, as without this
+        logging.getLogger("gunicorn.error").exception("the search index could not be built before the workers start")
+    with app.app_context():
+        db.engine.dispose()  # the master serves nothing: its connection must not live on in every worker
 
 
 def post_fork(server: object, worker: object) -> None:

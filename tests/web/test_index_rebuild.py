@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
+import types
 
+import pytest
 from flask import Flask
+from sqlalchemy.pool import QueuePool
 
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
 from clinicfinder.services.search import Services
 from tests.support.index import PATIENCE, search_ids, search_in_background
+from tests.support.paths import PROJECT_ROOT
 
 
 def test_a_directory_change_does_not_block_a_search_and_the_new_index_serves_once_built(seeded_app: Flask) -> None:
@@ -48,3 +54,25 @@ def test_a_directory_change_does_not_block_a_search_and_the_new_index_serves_onc
     assert moved not in after
     assert after[: len(before) - 1] == [clinic_id for clinic_id in before if clinic_id != moved]
     assert len(builds) == 1
+
+
+def test_gunicorns_master_builds_the_index_before_its_workers_fork_so_no_first_search_waits(
+    seeded_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services: Services = seeded_app.extensions["services"]
+    builds: list[int] = []
+    services.before_index_build = lambda: builds.append(1)
+    monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=seeded_app))
+    spec = importlib.util.spec_from_file_location("gunicorn_settings", PROJECT_ROOT / "gunicorn.conf.py")
+    assert spec is not None and spec.loader is not None
+    settings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(settings)
+
+    settings.when_ready(object())
+    assert builds == [1], "the master built no index before forking"
+    with seeded_app.app_context():
+        pool = db.engine.pool
+        assert isinstance(pool, QueuePool) and pool.checkedout() == 0  # no connection of the master's in a worker
+
+    search_ids(seeded_app)  # a worker's first search: served from the index it was forked with
+    assert builds == [1]
