@@ -37,6 +37,16 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 def when_ready(server: object) -> None:
     """In the master, once the app is loaded and before any worker forks: build the search index and
     load the geocoder, so that no request waits for them and the workers share them."""
+    _prepare_for_workers()
+
+
+def pre_fork(server: object, worker: object) -> None:
+    """In the master, before each worker it forks, also one that replaces a recycled worker
+    (max_requests): bring the index up to the directory as it is now, so the worker starts current."""
+    _prepare_for_workers()
+
+
+def _prepare_for_workers() -> None:
     wsgi = sys.modules.get("wsgi")
     if wsgi is None:  # another app under this configuration (see post_fork)
         return

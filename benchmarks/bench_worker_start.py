@@ -4,8 +4,8 @@
 
 DIR is a directory `bench_search --keep DIR` wrote (its clinicfinder.db is copied, never changed).
 Each run starts gunicorn twice on a copy of it, interleaved: with gunicorn.conf.py as it is (the
-master builds the search index and loads the geocoder before it forks, `when_ready`), and the
-baseline, the same file without that hook (each worker builds its own index on its first search,
+master builds the search index and loads the geocoder before it forks, `when_ready` and `pre_fork`),
+and the baseline, the same file without those hooks (each worker builds its own index on its first search,
 as before). It then sends one search to each worker at once (sync workers: two requests in flight
 land on two workers), then ten more one after the other, and reads each worker's proportional set
 size (PSS: shared pages split between the processes that share them) from /proc.
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SEARCH = "/api/v1/clinics/search?lat=41.88&lon=-87.63&radius_km=25&treatment=ivf"
 # The baseline: the project's own configuration without the hook that builds the index before fork.
-BASELINE = f"exec(open({str(ROOT / 'gunicorn.conf.py')!r}).read())\ndel when_ready\n"
+BASELINE = f"exec(open({str(ROOT / 'gunicorn.conf.py')!r}).read())\ndel when_ready, pre_fork\n"
 
 
 def free_port() -> int:

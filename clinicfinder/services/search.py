@@ -121,17 +121,23 @@ class Services:
         return current[1]
 
     def prepare(self) -> None:
-        """Build the index and load the geocoder now, and wait for both.
+        """Bring the index up to the directory's revision and load the geocoder now, and wait for both.
 
-        gunicorn's master calls this before it forks its workers (gunicorn.conf.py), so no worker's
-        first request waits for them (seconds at 100,000 clinics, and again after every recycled
-        worker), and the workers share the index's arrays copy-on-write instead of each holding its own.
+        gunicorn's master calls this before it forks each worker (gunicorn.conf.py), so no worker's
+        first request waits for an index (seconds at 100,000 clinics) or starts with an old one (a
+        worker replaced days after start-up), and the workers share the index's arrays copy-on-write
+        instead of each holding its own. A directory unchanged since the last call costs one query.
         """
         with self._app.app_context():
             try:
-                self._index_for(ClinicRepository(db.session).revision())
+                revision = ClinicRepository(db.session).revision()
             finally:
                 db.session.remove()
+        current = self._index
+        if current is None or current[0] != revision:
+            self._start_rebuild().join()
+            if self._index is None:
+                raise RuntimeError("the search index could not be built") from self._rebuild_error
         self.geocoder  # noqa: B018 - loaded for its side effect
 
     def wait_for_index(self, timeout: float | None = None) -> bool:

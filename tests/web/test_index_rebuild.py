@@ -76,3 +76,18 @@ def test_gunicorns_master_builds_the_index_before_its_workers_fork_so_no_first_s
 
     search_ids(seeded_app)  # a worker's first search: served from the index it was forked with
     assert builds == [1]
+    settings.pre_fork(object(), object())  # the next worker, the directory unchanged: nothing to build
+    assert builds == [1]
+
+    # Days later a worker is recycled; the directory has changed meanwhile. The master brings the index
+    # up to date before it forks the replacement, which then serves the change from its first search.
+    before = search_ids(seeded_app)
+    with seeded_app.app_context():
+        clinic = db.session.get(Clinic, before[0])
+        assert clinic is not None
+        clinic.latitude, clinic.longitude = 47.61, -122.33  # to Seattle: out of a 25 km search from Chicago
+        db.session.commit()
+    settings.pre_fork(object(), object())
+    assert builds == [1, 1], "the master forked a worker with an index older than the directory"
+    assert before[0] not in search_ids(seeded_app)
+    assert builds == [1, 1]  # that first search built nothing
