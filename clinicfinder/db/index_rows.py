@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
 from typing import Any
 
@@ -90,16 +92,8 @@ class IndexRows:
         def of(column: Any) -> Any:
             return true() if only is None else column.in_(list(only))
 
-        clinics = self._plain(
-            select(Clinic.id, Clinic.name, Clinic.status, Clinic.latitude, Clinic.longitude).where(
-                Clinic.status != ClinicStatus.INACTIVE,
-                Clinic.latitude.is_not(None),
-                Clinic.longitude.is_not(None),
-                of(Clinic.id),
-            )
-        )
-        ids, names, statuses, latitudes, longitudes = _columns(clinics, 5)
-        position = {clinic_id: spot for spot, clinic_id in enumerate(ids)}
+        clinics = self._clinics(of(Clinic.id))
+        position = clinics.position
 
         def positions(values: Sequence[str]) -> Any:
             return np.array(list(map(position.__getitem__, values)), dtype=np.int64).reshape(-1)
@@ -135,11 +129,7 @@ class IndexRows:
             (_ints, _ints, _floats, _ints, lambda counts: np.array(counts, dtype=np.bool_)),
         )
         return DirectoryColumns(
-            ids=ids,
-            names=names,
-            statuses=statuses,
-            latitude=np.array(latitudes, dtype=np.float64),
-            longitude=np.array(longitudes, dtype=np.float64),
+            **clinics.columns(),
             outcome_clinic=figure_clinics,
             outcome_year=years,
             outcome_cycles=cycles,
@@ -166,13 +156,8 @@ class IndexRows:
         the caller reads rows instead. Clinics stay rows: SQLite's text for a float is not always
         exact, and their coordinates must be.
         """
-        clinics = self._plain(
-            select(Clinic.id, Clinic.name, Clinic.status, Clinic.latitude, Clinic.longitude).where(
-                Clinic.status != ClinicStatus.INACTIVE, Clinic.latitude.is_not(None), Clinic.longitude.is_not(None)
-            )
-        )
-        ids, names, statuses, latitudes, longitudes = _columns(clinics, 5)
-        position = {clinic_id: spot for spot, clinic_id in enumerate(ids)}
+        clinics = self._clinics(true())
+        position = clinics.position
         currencies = self._currencies(true())
         if len(currencies) > _CURRENCIES_PACKED:
             return None
@@ -216,11 +201,7 @@ class IndexRows:
         is_verified = body_values == CDC_VERIFIED_LAB
         is_held = ~is_verified & (status_values == AccreditationStatus.YES.value)
         return DirectoryColumns(
-            ids=ids,
-            names=names,
-            statuses=statuses,
-            latitude=np.array(latitudes, dtype=np.float64),
-            longitude=np.array(longitudes, dtype=np.float64),
+            **clinics.columns(),
             outcome_clinic=figure_clinics,
             outcome_year=years,
             outcome_cycles=cycles,
@@ -283,6 +264,19 @@ class IndexRows:
             cursor.close()
         return [np.concatenate([part[spot] for part in parts]) for spot in range(len(convert) + 1)]
 
+    def _clinics(self, where: Any) -> _Clinics:
+        """The listed, placed clinics (`where` narrows them), read as rows in both paths: SQLite's text
+        for a float is not always exact, and coordinates must be."""
+        rows = self._plain(
+            select(Clinic.id, Clinic.name, Clinic.status, Clinic.latitude, Clinic.longitude).where(
+                Clinic.status != ClinicStatus.INACTIVE,
+                Clinic.latitude.is_not(None),
+                Clinic.longitude.is_not(None),
+                where,
+            )
+        )
+        return _Clinics(*_columns(rows, 5))
+
     def _currencies(self, where: Any) -> list[str]:
         """The currencies the directory's prices are in."""
         statement = select(TreatmentOffer.currency).where(TreatmentOffer.price.is_not(None), where).distinct()
@@ -318,6 +312,27 @@ def _parse_floats(text: str) -> Any:
 
 def _parse_strings(text: str) -> Any:
     return np.array(text.split(PACKED_SEP), dtype=np.str_)
+
+
+@dataclass(frozen=True)
+class _Clinics:
+    """The clinics' own columns of an index, and each clinic's position in them (for the child tables)."""
+
+    ids: list[str]
+    names: list[str]
+    statuses: list[str]
+    latitudes: list[float]
+    longitudes: list[float]
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        return {clinic_id: spot for spot, clinic_id in enumerate(self.ids)}
+
+    def columns(self) -> dict[str, Any]:
+        """Their part of `DirectoryColumns`."""
+        return {"ids": self.ids, "names": self.names, "statuses": self.statuses,
+                "latitude": np.array(self.latitudes, dtype=np.float64),
+                "longitude": np.array(self.longitudes, dtype=np.float64)}  # fmt: skip
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
