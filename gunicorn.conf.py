@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import sys
+from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 # Pages spend their time in Python (matching, templates): processes, not threads, use the cores.
@@ -46,14 +47,21 @@ def pre_fork(server: object, worker: object) -> None:
     _prepare_for_workers()
 
 
-def _prepare_for_workers() -> None:
+def _clinicfinder_app() -> Any:
+    """The app `wsgi` built, or None when this configuration serves another app (benchmarks/bare_app.py,
+    the load test's baseline): importing wsgi here would build all of ClinicFinder in each of its workers,
+    and its threads held up shutdown."""
     wsgi = sys.modules.get("wsgi")
-    if wsgi is None:  # another app under this configuration (see post_fork)
+    return None if wsgi is None else wsgi.app
+
+
+def _prepare_for_workers() -> None:
+    app = _clinicfinder_app()
+    if app is None:
         return
     from clinicfinder.extensions import db
     from clinicfinder.services.search import Services
 
-    app = wsgi.app
     services: Services = app.extensions["services"]
     try:
         services.prepare()
@@ -65,13 +73,10 @@ def _prepare_for_workers() -> None:
 
 def post_fork(server: object, worker: object) -> None:
     """Connections must not be shared across fork: each worker opens its own pool."""
-    wsgi = sys.modules.get("wsgi")
-    if wsgi is None:
-        # Another app under this configuration (benchmarks/bare_app.py, the load test's baseline): importing
-        # wsgi here would build all of ClinicFinder in each of its workers, and its threads held up shutdown.
+    app = _clinicfinder_app()
+    if app is None:
         return
     from clinicfinder.extensions import db
 
-    app = wsgi.app
     with app.app_context():
         db.engine.dispose(close=False)

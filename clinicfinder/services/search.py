@@ -114,6 +114,9 @@ class Services:
             if current[0] != revision:
                 self._start_rebuild()
             return current[1]
+        return self._rebuild_and_wait()
+
+    def _rebuild_and_wait(self) -> DirectoryIndex:
         self._start_rebuild().join()
         current = self._index
         if current is None:
@@ -135,9 +138,7 @@ class Services:
                 db.session.remove()
         current = self._index
         if current is None or current[0] != revision:
-            self._start_rebuild().join()
-            if self._index is None:
-                raise RuntimeError("the search index could not be built") from self._rebuild_error
+            self._rebuild_and_wait()
         self.geocoder  # noqa: B018 - loaded for its side effect
 
     def wait_for_index(self, timeout: float | None = None) -> bool:
