@@ -122,7 +122,7 @@ def rate(port: int, path: str, cookies: dict[str, str], seconds: float, users: i
 
 
 def gunicorn_rates(runs: int, seconds: float, users: int) -> str:
-    from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, wait_for_port
+    from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, start_gunicorn, wait_for_port
 
     instance = tempfile.mkdtemp(prefix="cf-pages-gunicorn-")
     # Development defaults (SQLite, the SQLite queue), the secret key kept in the instance.
@@ -132,14 +132,7 @@ def gunicorn_rates(runs: int, seconds: float, users: int) -> str:
                        capture_output=True)  # fmt: skip
     app_port, bare_port = free_port(), free_port()
     servers = [
-        subprocess.Popen(  # noqa: S603 - our own gunicorn configuration and apps
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", target],
-            cwd=PROJECT,
-            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        start_gunicorn(target, port, env)
         for target, port in (("wsgi:app", app_port), ("benchmarks.bare_app:app", bare_port))
     ]
     try:

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.bench_pages import rate
-from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, wait_for_port
+from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, start_gunicorn, wait_for_port
 
 
 def serve(tree: Path, target: str) -> tuple[int, subprocess.Popen[bytes]]:
@@ -31,14 +31,7 @@ def serve(tree: Path, target: str) -> tuple[int, subprocess.Popen[bytes]]:
         subprocess.run([str(BIN / "flask"), "--app", "wsgi", *command], cwd=tree, env=env, check=True,  # noqa: S603
                        capture_output=True)  # fmt: skip
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn configuration and apps
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", target],
-        cwd=tree,
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_gunicorn(target, port, env, cwd=tree)
     wait_for_port(port, server, f"gunicorn ({tree}, {target})")
     return port, server
 

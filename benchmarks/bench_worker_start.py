@@ -17,27 +17,18 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from benchmarks.load_test import PROJECT, free_port, start_gunicorn
+
 SEARCH = "/api/v1/clinics/search?lat=41.88&lon=-87.63&radius_km=25&treatment=ivf"
 # The baseline: the project's own configuration without the hook that builds the index before fork.
-BASELINE = f"exec(open({str(ROOT / 'gunicorn.conf.py')!r}).read())\ndel when_ready, pre_fork\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+BASELINE = f"exec(open({str(PROJECT / 'gunicorn.conf.py')!r}).read())\ndel when_ready, pre_fork\n"
 
 
 def timed_get(url: str) -> float:
@@ -56,13 +47,10 @@ def one(config: Path, database: Path, workers: int) -> dict[str, object]:
     instance = Path(tempfile.mkdtemp(prefix="worker-start-"))
     shutil.copy(database, instance / "clinicfinder.db")
     port = free_port()
-    env = {**os.environ, "INSTANCE_DIR": str(instance), "GUNICORN_BIND": f"127.0.0.1:{port}",
+    env = {**os.environ, "INSTANCE_DIR": str(instance),
            "WEB_CONCURRENCY": str(workers), "GUNICORN_ACCESS_LOG": "/dev/null"}  # fmt: skip
     started = time.monotonic()
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn and configuration
-        [str(BIN / "gunicorn"), "-c", str(config), "wsgi:app"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_gunicorn("wsgi:app", port, env, config=config)
     try:
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
         while len(children.read_text().split()) < workers:  # every worker forked and listening
@@ -95,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{database} is missing: run bench_search --keep {args.keep} first")
     with tempfile.NamedTemporaryFile("w", suffix=".conf.py", delete=False) as baseline:
         baseline.write(BASELINE)
-    configs = {"index built in the master (gunicorn.conf.py)": ROOT / "gunicorn.conf.py",
+    configs = {"index built in the master (gunicorn.conf.py)": PROJECT / "gunicorn.conf.py",
                "baseline: each worker builds its own": Path(baseline.name)}  # fmt: skip
     try:
         for run in range(1, args.runs + 1):

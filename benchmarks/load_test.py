@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -171,6 +172,21 @@ def hammer(port: int, paths: list[str], seconds: float, users: int, setup: bool)
     if bad:
         raise SystemExit(f"rate phase: {bad} responses were not 200: {stats.statuses}")
     return sum(counts) / elapsed
+
+
+def start_gunicorn(
+    target: str, port: int, env: Mapping[str, str], cwd: Path = PROJECT, config: str | Path = "gunicorn.conf.py"
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving `target` (e.g. "wsgi:app") on `port`, output discarded, in a process group of its
+    own (stop it with os.killpg). Our own gunicorn, configuration and apps, never input from outside."""
+    return subprocess.Popen(  # noqa: S603
+        [str(BIN / "gunicorn"), "-c", str(config), target],
+        cwd=cwd,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
