@@ -74,11 +74,11 @@ def test_the_parts_are_bounded_and_dropped_when_the_revision_moves() -> None:
     parts = DirectoryParts(size=2)
     page = parts.for_page(1, "en", "ivf")
     for clinic in ("a", "b", "c"):
-        page("about", clinic, lambda name: f"<p>{name}</p>", clinic)
+        page.frame(clinic, lambda hole, name: f"<p>{hole}{name}</p>", clinic)
     assert [key[2] for key, _ in parts.entries()] == ["b", "c"]
     parts.for_page(2, "en", "ivf")
     assert len(parts) == 0
-    page("about", "d", lambda name: name, "d")  # a page begun before the move keeps nothing
+    page.frame("d", lambda hole, name: name, "d")  # a page begun before the move keeps nothing
     assert len(parts) == 0
 
 

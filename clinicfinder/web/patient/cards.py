@@ -68,7 +68,7 @@ class DirectoryParts:
 
 
 class PageParts:
-    """`part(name, clinic_id, macro, *args)` for one page: the stored part, or the macro's and stored.
+    """`frame(clinic_id, macro, *args)` for one page: the stored frame, or the macro's and stored.
 
     The macro's arguments must be directory facts only (the clinic, its availability and offer for
     the treatment): its output is shown to every patient who asks about this treatment.
@@ -77,19 +77,11 @@ class PageParts:
     def __init__(self, store: Bounded[Key, Part], language: str, treatment: str) -> None:
         self._store, self._language, self._treatment = store, language, treatment
 
-    def __call__(self, name: str, clinic_id: str, macro: Callable[..., Any], *args: Any) -> Markup:
-        key = (self._language, self._treatment, clinic_id, name)
-        part = self._store.get(key)
-        if part is None:
-            part = escape(macro(*args))  # a macro's output is markup already: kept as it is
-            self._store.put(key, part)
-        return cast(Markup, part)
-
     def frame(self, clinic_id: str, macro: Callable[..., Any], *args: Any) -> Frame:
         """A card's directory markup in one piece per stretch between the page's own values: the
         macro gets `HOLE` first, and writes it wherever the page puts something of its own (rank,
         distance, price, ...). One kept part a card, and a handful of pieces for the template to
-        write instead of some forty; the same rules as `__call__` for what may go in."""
+        write instead of some forty."""
         key = (self._language, self._treatment, clinic_id, "frame")
         pieces = self._store.get(key)
         if pieces is None:
