@@ -7,6 +7,7 @@ log for the same reason).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
@@ -35,9 +36,20 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+# Modules `import wsgi` leaves to the first request that needs them, so that a command or a test starts
+# quickly; a web server will need them, so its master imports them once and every worker shares them.
+# The API's are half a second (pydantic models and the OpenAPI document's schemas).
+SERVED_LATER = ("clinicfinder.web.api.endpoints", "clinicfinder.web.api.openapi")
+
+
 def when_ready(server: object) -> None:
-    """In the master, once the app is loaded and before any worker forks: build the search index and
-    load the geocoder, so that no request waits for them and the workers share them."""
+    """In the master, once the app is loaded and before any worker forks: build the search index, load
+    the geocoder and import what the API's first request would, so that no request waits for them and
+    the workers share them."""
+    if _clinicfinder_app() is None:
+        return
+    for module in SERVED_LATER:
+        importlib.import_module(module)
     _prepare_for_workers()
 
 

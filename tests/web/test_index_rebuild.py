@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 import sys
 import threading
 import types
@@ -91,3 +93,25 @@ def test_gunicorns_master_builds_the_index_before_its_workers_fork_so_no_first_s
     assert builds == [1, 1], "the master forked a worker with an index older than the directory"
     assert before[0] not in search_ids(seeded_app)
     assert builds == [1, 1]  # that first search built nothing
+
+
+def test_gunicorns_master_imports_what_the_apis_first_request_would_so_its_workers_share_it(
+    environment: dict[str, str],
+) -> None:
+    # A fresh interpreter: an earlier test may already have imported the API's modules into this one.
+    code = (
+        "import importlib.util, json, sys, wsgi\n"
+        "spec = importlib.util.spec_from_file_location('gunicorn_settings', 'gunicorn.conf.py')\n"
+        "settings = importlib.util.module_from_spec(spec); spec.loader.exec_module(settings)\n"
+        "before = [m for m in settings.SERVED_LATER if m in sys.modules]\n"
+        "settings.when_ready(object())\n"
+        "print(json.dumps([before, [m for m in settings.SERVED_LATER if m in sys.modules]]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT, env={**environment, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    before, after = json.loads(done.stdout.splitlines()[-1])
+    assert before == [], "import wsgi already loads them: the master has nothing to share"
+    assert after == ["clinicfinder.web.api.endpoints", "clinicfinder.web.api.openapi"]
