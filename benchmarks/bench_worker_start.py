@@ -1,6 +1,6 @@
 """A gunicorn worker's first search at 100,000 clinics: index built in the master before fork, or not.
 
-    python -m benchmarks.bench_worker_start --keep DIR [--runs 2] [--workers 2]
+    python -m benchmarks.bench_worker_start --keep DIR [--runs 2] [--workers 2] [--write]
 
 DIR is a directory `bench_search --keep DIR` wrote (its clinicfinder.db is copied, never changed).
 Each run starts gunicorn twice on a copy of it, interleaved: with gunicorn.conf.py as it is (the
@@ -8,7 +8,8 @@ master builds the search index and loads the geocoder before it forks, `when_rea
 and the baseline, the same file without those hooks (each worker builds its own index on its first search,
 as before). It then sends one search to each worker at once (sync workers: two requests in flight
 land on two workers), then ten more one after the other, and reads each worker's proportional set
-size (PSS: shared pages split between the processes that share them) from /proc.
+size (PSS: shared pages split between the processes that share them) from /proc. `--write` puts
+the table in its own section of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -25,10 +26,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.load_test import PROJECT, free_port, start_gunicorn
+from benchmarks.results import write_section
 
 SEARCH = "/api/v1/clinics/search?lat=41.88&lon=-87.63&radius_km=25&treatment=ivf"
 # The baseline: the project's own configuration without the hook that builds the index before fork.
 BASELINE = f"exec(open({str(PROJECT / 'gunicorn.conf.py')!r}).read())\ndel when_ready, pre_fork\n"
+TITLE = "A gunicorn worker's first search at 100,000 clinics"
+ABOUT = """\
+gunicorn with {workers} workers on a copy of the 100,000-clinic SQLite directory (`bench_search --keep`); the \
+baseline is the same gunicorn.conf.py without its `when_ready` and `pre_fork` hooks: each worker builds its own \
+index on its first search. With them, the master builds the index and loads the geocoder before it forks, imports \
+the API's request modules, and brings the index up to the directory's revision again before each later fork (a \
+worker that replaces a recycled one), so no request builds an index and the workers share its arrays \
+copy-on-write. One API search is sent to each worker at the same time (sync workers: two in flight land on two \
+workers), then ten one after the other; PSS is the proportional set size from /proc (shared pages split between \
+the processes that share them). Read timings between runs as ±30 %: two shared cores."""
 
 
 def timed_get(url: str) -> float:
@@ -77,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, required=True, help="a directory bench_search --keep wrote")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--write", action="store_true", help="rewrite this section of benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     database = args.keep / "clinicfinder.db"
     if not database.exists():
@@ -85,18 +98,42 @@ def main(argv: list[str] | None = None) -> int:
         baseline.write(BASELINE)
     configs = {"index built in the master (gunicorn.conf.py)": PROJECT / "gunicorn.conf.py",
                "baseline: each worker builds its own": Path(baseline.name)}  # fmt: skip
+    rows = []
+    loads = []
     try:
         for run in range(1, args.runs + 1):
-            print(f"run {run}, load average {os.getloadavg()[0]:.1f}")
+            loads.append(os.getloadavg()[0])
+            print(f"run {run}, load average {loads[-1]:.1f}")
             for name, config in configs.items():
                 result = one(config, database, args.workers)
-                first = ", ".join(f"{seconds * 1000:.0f}" for seconds in result["first"])  # type: ignore[attr-defined]
-                pss = ", ".join(f"{mb:.0f}" for mb in result["pss"])  # type: ignore[attr-defined]
+                first = " / ".join(f"{seconds * 1000:,.0f}" for seconds in result["first"])  # type: ignore[attr-defined]
+                pss = " / ".join(f"{mb:.0f}" for mb in result["pss"])  # type: ignore[attr-defined]
+                then = f"{result['then'] * 1000:.0f}"  # type: ignore[operator]
+                master = f"{result['master_pss']:.0f}"
                 print(f"  {name}: workers up {result['booted']:.2f} s after start; first search on each worker "
-                      f"{first} ms; then median {result['then'] * 1000:.0f} ms; PSS workers {pss} MB, "  # type: ignore[operator]
-                      f"master {result['master_pss']:.0f} MB")  # fmt: skip
+                      f"{first} ms; then median {then} ms; PSS workers {pss} MB, master {master} MB")  # fmt: skip
+                rows.append(f"| {run} | {name} | {result['booted']:.2f} s | {first} ms | {then} ms | {pss} MB "
+                            f"| {master} MB |")  # fmt: skip
     finally:
         Path(baseline.name).unlink()
+    if args.write:
+        command = "python -m benchmarks.bench_worker_start --keep DIR" + "".join(
+            f" --{flag} {value}" for flag, value in (("runs", args.runs), ("workers", args.workers))
+        )
+        table = [
+            "| run | configuration | workers up after start | first search on each worker | then (median of 10) "
+            "| PSS a worker | PSS master |",
+            "|---|---|---:|---:|---:|---:|---:|",
+            *rows,
+        ]
+        load = ", ".join(f"{value:.1f}" for value in loads)
+        body = (
+            f"Load average at each run's start: {load}.\n\n"
+            + "\n".join(table)
+            + "\n\n"
+            + ABOUT.format(workers=args.workers)
+        )
+        write_section(TITLE, command, body)
     return 0
 
 
