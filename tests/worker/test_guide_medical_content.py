@@ -25,7 +25,7 @@ STEROIDS = ("testosterone, anabolic steroids", "it does not always recover fully
 SPECIALIST = ("a specialist in male reproduction", "every man with a sperm problem", "testicular cancer")
 Y_DELETIONS = ("complete AZFa or AZFb deletion", "an operation to look for it is usually not advised")
 HISTORY = ("testicles that had not come down at birth", "mumps after puberty", "an injury to the testicles",
-           "earlier chemotherapy or radiotherapy")  # fmt: skip
+           "a twisted testicle (torsion)", "earlier chemotherapy or radiotherapy")  # fmt: skip
 KIDNEYS = "should I have an ultrasound scan of my kidneys?"
 CFTR = "cystic fibrosis (CFTR) gene testing"
 BANK_FIRST = "can my sperm be frozen before the first chemotherapy, radiotherapy or surgery?"
@@ -36,6 +36,9 @@ def test_a_non_obstructive_azoospermia_guide_has_items_1_2_4_6_and_7(app: Flask)
     text = pdf_text(make_pdf(app, snapshot("micro_tese", diagnosis="non_obstructive_azoospermia"))[1])
     for phrase in (*CENTRAL_NOA, OTHER_NOA, *STEROIDS, *SPECIALIST, *Y_DELETIONS, *HISTORY):
         assert phrase in text, phrase
+    # Past testosterone or steroid use is something to tell the doctor: it is under "What to bring".
+    guide = text[text.index("What to bring") :]
+    assert guide.index(STEROIDS[0]) < guide.index("Questions to ask")
     # The old blanket "limited evidence for everyone" is gone.
     assert "Could hormone treatment before surgery help in my case?" not in text
     assert "American Urological Association" in text and "European Association of Urology" in text
