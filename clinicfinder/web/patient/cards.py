@@ -10,7 +10,6 @@ into a part: those stay in the template around the parts, and the key has no roo
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable
 from typing import Any, cast
@@ -18,11 +17,9 @@ from typing import Any, cast
 from markupsafe import Markup, escape
 
 from clinicfinder.core.matching.memo import Bounded
+from clinicfinder.web.patient.holes import hole, split_at_holes
 
 Key = tuple[str, str, str, str]  # language, treatment, clinic id, part
-# Where a frame's macro leaves a place for a value of the patient's page: never in a directory fact
-# (a NUL and a process-wide random word).
-HOLE = Markup(f"\x00{secrets.token_hex(8)}\x00")  # noqa: S704 - our own constant, no markup in it
 
 
 class Frame(tuple[Markup, ...]):
@@ -79,13 +76,13 @@ class PageParts:
 
     def frame(self, clinic_id: str, macro: Callable[..., Any], *args: Any) -> Frame:
         """A card's directory markup in one piece per stretch between the page's own values: the
-        macro gets `HOLE` first, and writes it wherever the page puts something of its own (rank,
+        macro gets a hole first, and writes it wherever the page puts something of its own (rank,
         distance, price, ...). One kept part a card, and a handful of pieces for the template to
         write instead of some forty."""
         key = (self._language, self._treatment, clinic_id, "frame")
         pieces = self._store.get(key)
         if pieces is None:
-            rendered = str(escape(macro(HOLE, *args)))  # the macro's markup, escaped by the template
-            pieces = Frame(Markup(piece) for piece in rendered.split(HOLE))  # noqa: S704 - pieces of that markup
+            rendered = str(escape(macro(hole(), *args)))  # the macro's markup, escaped by the template
+            pieces = Frame(Markup(piece) for piece in split_at_holes(rendered)[0])  # noqa: S704 - pieces of that markup
             self._store.put(key, pieces)
         return cast(Frame, pieces)

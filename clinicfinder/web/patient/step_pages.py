@@ -3,7 +3,7 @@
 A step page is the same for every patient but for a handful of spots: the CSRF token, which radio
 option is checked, which select option is selected, a text field's value and a checkbox. The form
 macros write those spots through `slot()`; rendered normally, `slot()` gives the markup it always
-gave. Rendered once as a *skeleton*, each spot becomes a marker instead, so the kept markup holds
+gave. Rendered once as a *skeleton*, each spot becomes a hole instead (`holes`), so the kept markup holds
 no answer at all: only the page's fixed text in one language. A request then joins the kept pieces
 with its own values, read from the same WTForms fields the template would have asked.
 
@@ -21,29 +21,29 @@ from typing import Any
 from flask import Flask, current_app, request, session
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import escape
 from wtforms import Field
 
 from clinicfinder.web.language import current_language
 from clinicfinder.web.pages import render_page
+from clinicfinder.web.patient.holes import hole, split_at_holes
 
 # A spot in a skeleton: what it shows ("checked" radio, "selected" option, text "value", "box" checked)
 # for which field (and, for a choice, which of its values).
 Spot = tuple[str, str, object]
 _CSRF: Spot = ("csrf", "", None)
-_MARK = "\x00"  # never in a rendered page: HTML text cannot hold a NUL
 
 # Set while a skeleton renders: the list the spots are recorded in.
 _recording: ContextVar[list[Spot] | None] = ContextVar("step_skeleton", default=None)
 
 
 def slot(kind: str, field: Field, value: object, markup: str) -> str:
-    """The template's own `markup` for this spot, or, while a skeleton renders, a marker in its place."""
+    """The template's own `markup` for this spot, or, while a skeleton renders, a hole in its place."""
     spots = _recording.get()
     if spots is None:
         return markup
     spots.append((kind, field.name, value))
-    return Markup(f"{_MARK}{len(spots) - 1}{_MARK}")  # noqa: S704  # a number between NULs, nothing from a request
+    return hole(len(spots) - 1)
 
 
 class Skeleton:
@@ -52,10 +52,9 @@ class Skeleton:
     def __init__(self, page: str, spots: list[Spot], token: str) -> None:
         # The request's token, the same in every form of the page (base.html's and the step's).
         spots = [*spots, _CSRF]
-        page = page.replace(token, f"{_MARK}{len(spots) - 1}{_MARK}")
-        parts = page.split(_MARK)
-        self.pieces = tuple(parts[0::2])
-        self.spots = tuple(spots[int(index)] for index in parts[1::2])
+        pieces, numbers = split_at_holes(page.replace(token, hole(len(spots) - 1)))
+        self.pieces = tuple(pieces)
+        self.spots = tuple(spots[number] for number in numbers)
 
     def fill(self, form: FlaskForm) -> str:
         fields = {field.name: field for field in form}
