@@ -15,9 +15,23 @@ group, a pattern, a glyph missing from the font) is not recorded and is painted 
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+# The versions whose internals the recording and the replay were written against (requirements.txt pins
+# them, and tests/worker/test_report_cache.py checks the replay's file byte for byte). With any other,
+# every page is painted as WeasyPrint paints it: slower, never wrong.
+REPLAYS_WITH = {"weasyprint": "70.0", "pydyf": "0.13.0"}
+
+
+def replay_supported() -> bool:
+    return all(version(package) == wanted for package, wanted in REPLAYS_WITH.items())
+
 
 # Transparency states a stream names after their value ("a1", "A0.5"): the same name means the same
 # state in any document. Other states are numbered in the order a document makes them.
@@ -44,7 +58,7 @@ class KeptPage:
     def __init__(self, page: Any) -> None:
         self._page = page
         self._drawing: _Drawing | None = None
-        self._replayable = True
+        self._replayable = replay_supported()
         self.replays = 0
         self._written: dict[tuple[Any, ...], bytes] = {}  # (content, extra, compress) → the stream as written
 
@@ -53,7 +67,11 @@ class KeptPage:
 
     def paint(self, stream: Any, scale: float = 1) -> None:
         if self._replayable and (self._drawing is None or self._drawing.scale != scale):
-            self._drawing = _record(self._page, stream, scale)
+            try:
+                self._drawing = _record(self._page, stream, scale)
+            except Exception:  # an internal it reads has changed: this report, and the next, painted as usual
+                log.exception("a kept page could not be recorded; it is painted for every report")
+                self._drawing = None
             self._replayable = self._drawing is not None
         drawing = self._drawing
         # The numbers of a page's marked content start at 0 in the stream WeasyPrint gives each page.

@@ -14,7 +14,7 @@ from flask import Flask
 from pypdf import PdfReader
 
 from clinicfinder.core.report import builder
-from clinicfinder.pdf import renderer
+from clinicfinder.pdf import painted, renderer
 from clinicfinder.pdf.report_cache import SharedPages, render_report_here
 from clinicfinder.services import delivery
 from tests.support.instances import seeded_app
@@ -123,6 +123,27 @@ def test_the_kept_pages_painted_once_make_the_same_file(app: Flask, language: st
     _, kept = list(cache._documents.values())[-1]  # the one used: laid out after the patient's pages
     assert kept and all(page.replays == 2 for page in kept)  # the first report's pages are replayed too
     assert first == whole and again == whole
+
+
+@pytest.mark.parametrize("trouble", ["another pydyf", "an internal moved"])
+def test_a_kept_page_that_cannot_be_replayed_is_painted_and_the_report_is_the_same(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, trouble: str
+) -> None:
+    report, whole = reports(app, "en")
+    parts = builder.render_parts(report)
+    assert parts is not None
+    if trouble == "another pydyf":
+        monkeypatch.setitem(painted.REPLAYS_WITH, "pydyf", "0.14.0")
+    else:
+
+        def moved(*args: Any) -> None:
+            raise AttributeError("'Stream' object has no attribute '_resources'")
+
+        monkeypatch.setattr(painted, "_record", moved)
+    cache = SharedPages()
+    assert render_report_here(parts, cache) == whole and render_report_here(parts, cache) == whole
+    _, kept = list(cache._documents.values())[-1]
+    assert kept and all(page.replays == 0 for page in kept)
 
 
 def test_a_render_child_freezes_the_pages_it_keeps_and_unfreezes_them_when_it_lets_one_go(app: Flask) -> None:
