@@ -24,6 +24,7 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "testing", "production")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+POSTGRES_CONNECT_TIMEOUT = 10  # seconds
 
 
 class ConfigError(RuntimeError):
@@ -173,6 +174,14 @@ class Settings:
                 "addresses that reach this site."
             )
 
+    def _driver_options(self) -> dict[str, Any]:
+        # A PostgreSQL host that stops answering (not one that refuses) would hold a connection attempt
+        # for minutes: a request waits that long for its 503, and gunicorn's master, which reads the
+        # directory's revision before each fork, could not look after its workers meanwhile.
+        if self.database_url.startswith("postgresql"):
+            return {"connect_args": {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}}
+        return {}
+
     def flask_config(self) -> dict[str, Any]:
         """The settings under the keys Flask and its extensions read."""
         return {
@@ -181,7 +190,7 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             # A failed statement's message would otherwise quote its values: addresses and answers.
-            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, **self._driver_options()},
             "QUEUE_URL": self.queue_url,
             "REPORTS_DIR": str(self.reports_dir),
             "REPORTS_MIN_FREE_MB": self.reports_min_free_mb,

@@ -123,21 +123,28 @@ class Services:
             raise RuntimeError("the search index could not be built") from self._rebuild_error
         return current[1]
 
-    def prepare(self) -> None:
+    def prepare(self, *, full_rebuild: bool = True) -> None:
         """Bring the index up to the directory's revision and load the geocoder now, and wait for both.
 
         gunicorn's master calls this before it forks each worker (gunicorn.conf.py), so no worker's
         first request waits for an index (seconds at 100,000 clinics) or starts with an old one (a
         worker replaced days after start-up), and the workers share the index's arrays copy-on-write
         instead of each holding its own. A directory unchanged since the last call costs one query.
+        With `full_rebuild=False`, a change too large to patch is left alone: the new worker's first
+        search starts that rebuild in its background while the index it was forked with serves.
         """
         with self._app.app_context():
             try:
-                revision = ClinicRepository(db.session).revision()
+                repository = ClinicRepository(db.session)
+                revision = repository.revision()
+                current = self._index
+                stale = current is None or current[0] != revision
+                if stale and not full_rebuild:
+                    changed = None if current is None else repository.changed_clinics(current[0], revision)
+                    stale = changed is not None and len(changed) <= PATCH_LIMIT
             finally:
                 db.session.remove()
-        current = self._index
-        if current is None or current[0] != revision:
+        if stale:
             self._rebuild_and_wait()
         self.geocoder  # noqa: B018 - loaded for its side effect
 

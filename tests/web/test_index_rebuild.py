@@ -15,6 +15,7 @@ from sqlalchemy.pool import QueuePool
 
 from clinicfinder.db.models import Clinic
 from clinicfinder.extensions import db
+from clinicfinder.services import search as search_service
 from clinicfinder.services.search import Services
 from tests.support.index import PATIENCE, search_ids, search_in_background
 from tests.support.paths import PROJECT_ROOT
@@ -64,11 +65,7 @@ def test_gunicorns_master_builds_the_index_before_its_workers_fork_so_no_first_s
     services: Services = seeded_app.extensions["services"]
     builds: list[int] = []
     services.before_index_build = lambda: builds.append(1)
-    monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=seeded_app))
-    spec = importlib.util.spec_from_file_location("gunicorn_settings", PROJECT_ROOT / "gunicorn.conf.py")
-    assert spec is not None and spec.loader is not None
-    settings = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(settings)
+    settings = _gunicorn_settings(seeded_app, monkeypatch)
 
     settings.when_ready(object())
     assert builds == [1], "the master built no index before forking"
@@ -95,6 +92,35 @@ def test_gunicorns_master_builds_the_index_before_its_workers_fork_so_no_first_s
     assert builds == [1, 1]  # that first search built nothing
 
 
+def test_before_a_later_fork_the_master_patches_but_leaves_a_full_rebuild_to_the_new_worker(
+    seeded_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full build at 100,000 clinics takes seconds, during which gunicorn's master would look after no
+    worker (reap, replace, time out): before a later fork it only patches."""
+    services: Services = seeded_app.extensions["services"]
+    settings = _gunicorn_settings(seeded_app, monkeypatch)
+    builds: list[int] = []
+    services.before_index_build = lambda: builds.append(1)
+    settings.when_ready(object())  # start-up: the full build, before any worker
+    before = search_ids(seeded_app)
+    assert builds == [1]
+
+    monkeypatch.setattr(search_service, "PATCH_LIMIT", 0)  # so that any change needs a full build
+    with seeded_app.app_context():
+        clinic = db.session.get(Clinic, before[0])
+        assert clinic is not None
+        clinic.latitude, clinic.longitude = 47.61, -122.33  # to Seattle: out of a 25 km search from Chicago
+        db.session.commit()
+    settings.pre_fork(object(), object())
+    assert builds == [1], "the master held up its workers for a full build"
+
+    # The new worker: its first search is answered from the index it was forked with, and starts the
+    # rebuild in its background; the next search after that one sees the change.
+    assert search_in_background(seeded_app)["ids"] == before
+    assert services.wait_for_index(PATIENCE) and builds == [1, 1]
+    assert before[0] not in search_ids(seeded_app)
+
+
 def test_gunicorns_master_imports_what_the_apis_first_request_would_so_its_workers_share_it(
     environment: dict[str, str],
 ) -> None:
@@ -115,3 +141,13 @@ def test_gunicorns_master_imports_what_the_apis_first_request_would_so_its_worke
     before, after = json.loads(done.stdout.splitlines()[-1])
     assert before == [], "import wsgi already loads them: the master has nothing to share"
     assert after == ["clinicfinder.web.api.endpoints", "clinicfinder.web.api.openapi"]
+
+
+def _gunicorn_settings(app: Flask, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    """gunicorn.conf.py as gunicorn loads it, serving `app` as `wsgi:app`."""
+    monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=app))
+    spec = importlib.util.spec_from_file_location("gunicorn_settings", PROJECT_ROOT / "gunicorn.conf.py")
+    assert spec is not None and spec.loader is not None
+    settings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(settings)
+    return settings
