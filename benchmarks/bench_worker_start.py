@@ -38,9 +38,10 @@ baseline is the same gunicorn.conf.py without its `when_ready` and `pre_fork` ho
 index on its first search. With them, the master builds the index and loads the geocoder before it forks, imports \
 the API's request modules, and before each later fork (a worker that replaces a recycled one) patches the index \
 up to the directory's revision (a change too large to patch is left to the new worker's background rebuild), \
-so no request builds an index and the workers share its arrays copy-on-write. One API search is sent to each worker at the same time (sync workers: two in flight land on two \
-workers), then ten one after the other; PSS is the proportional set size from /proc (shared pages split between \
-the processes that share them). Read timings between runs as ±30 %: two shared cores."""
+so no request builds an index and the workers share its arrays copy-on-write. One API search is sent to each \
+worker at the same time (sync workers: two in flight land on two workers), then ten one after the other; PSS is \
+the proportional set size from /proc (shared pages split between the processes that share them). Read timings \
+between runs as ±30 %: two shared cores."""
 
 
 def timed_get(url: str) -> float:
