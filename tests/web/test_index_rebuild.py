@@ -35,11 +35,7 @@ def test_a_directory_change_does_not_block_a_search_and_the_new_index_serves_onc
         release.wait(PATIENCE)
 
     services.before_index_build = slow_rebuild
-    with seeded_app.app_context():
-        clinic = db.session.get(Clinic, moved)
-        assert clinic is not None
-        clinic.latitude, clinic.longitude = 47.61, -122.33  # to Seattle: out of a 25 km search from Chicago
-        db.session.commit()
+    move_to_seattle(seeded_app, moved)
 
     try:
         during = search_in_background(seeded_app)
@@ -81,11 +77,7 @@ def test_gunicorns_master_builds_the_index_before_its_workers_fork_so_no_first_s
     # Days later a worker is recycled; the directory has changed meanwhile. The master brings the index
     # up to date before it forks the replacement, which then serves the change from its first search.
     before = search_ids(seeded_app)
-    with seeded_app.app_context():
-        clinic = db.session.get(Clinic, before[0])
-        assert clinic is not None
-        clinic.latitude, clinic.longitude = 47.61, -122.33  # to Seattle: out of a 25 km search from Chicago
-        db.session.commit()
+    move_to_seattle(seeded_app, before[0])
     settings.pre_fork(object(), object())
     assert builds == [1, 1], "the master forked a worker with an index older than the directory"
     assert before[0] not in search_ids(seeded_app)
@@ -106,11 +98,7 @@ def test_before_a_later_fork_the_master_patches_but_leaves_a_full_rebuild_to_the
     assert builds == [1]
 
     monkeypatch.setattr(search_service, "PATCH_LIMIT", 0)  # so that any change needs a full build
-    with seeded_app.app_context():
-        clinic = db.session.get(Clinic, before[0])
-        assert clinic is not None
-        clinic.latitude, clinic.longitude = 47.61, -122.33  # to Seattle: out of a 25 km search from Chicago
-        db.session.commit()
+    move_to_seattle(seeded_app, before[0])
     settings.pre_fork(object(), object())
     assert builds == [1], "the master held up its workers for a full build"
 
@@ -151,3 +139,12 @@ def _gunicorn_settings(app: Flask, monkeypatch: pytest.MonkeyPatch) -> types.Mod
     settings = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(settings)
     return settings
+
+
+def move_to_seattle(app: Flask, clinic_id: str) -> None:
+    """Out of a 25 km search from Chicago: a directory change the next index must show."""
+    with app.app_context():
+        clinic = db.session.get(Clinic, clinic_id)
+        assert clinic is not None
+        clinic.latitude, clinic.longitude = 47.61, -122.33
+        db.session.commit()
