@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -13,9 +14,11 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
+from clinicfinder.core.i18n import text_for
 from clinicfinder.core.matching.money import Money
 from clinicfinder.core.matching.pricing import BudgetFit, PriceKind
 from clinicfinder.core.report import builder
+from clinicfinder.core.report.guide import GLOSSARY
 from clinicfinder.pdf import renderer
 from tests.support.instances import seeded_app
 from tests.support.reports import CHICAGO, catalog, make_pdf, pdf_text, snapshot, structure_elements
@@ -24,6 +27,7 @@ SPANISH = {"place_label": "Chicago, Illinois, Estados Unidos"}
 # A Spanish speaker whose place is in the US gets Letter (core/place_defaults.py): shorter pages than A4, and
 # Spanish runs longer than English, so this is the case that tests the page count hardest.
 SPANISH_IN_THE_US = {**SPANISH, "place": {**CHICAGO, "country": "US"}}
+PAGE_NUMBER = re.compile(r"\d+ / \d+")
 PAPER_POINTS = {"A4": (595, 842), "Letter": (612, 792)}
 SENT_WORDING = {
     "en": "Once it was sent we deleted them, your email address and our copy of this file.",
@@ -191,3 +195,16 @@ def test_the_cost_chart_has_a_row_per_clinic_once_their_prices_differ(charted: t
     cost = figures(pdf)[0] or ""
     assert f"1. {first.clinic.name}: Published price $12,500" in cost and f"2. {others[0].clinic.name}: " in cost
     assert "All " not in cost
+
+
+def test_no_page_ends_with_a_glossary_term_whose_definition_is_on_the_next(
+    standard: tuple[str, builder.Report, bytes], icsi_nearby: tuple[builder.Report, bytes]
+) -> None:
+    for report, pdf in ((standard[1], standard[2]), icsi_nearby):
+        t = text_for(report.language)
+        terms = {f"{t.gettext(entry.term)}:" for entry in GLOSSARY}
+        for number, page in enumerate(PdfReader(BytesIO(pdf)).pages, 1):
+            # The page's lines top to bottom, without its running head ("ClinicFinder") and its number ("6 / 8").
+            lines = [line.strip() for line in page.extract_text(extraction_mode="layout").splitlines()]
+            text = [line for line in lines if line and line != "ClinicFinder" and not PAGE_NUMBER.fullmatch(line)]
+            assert text[-1] not in terms, f"page {number} ends with the term {text[-1]!r}; its definition is overleaf"
