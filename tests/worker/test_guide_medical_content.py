@@ -30,6 +30,7 @@ KIDNEYS = "should I have an ultrasound scan of my kidneys?"
 CFTR = "cystic fibrosis (CFTR) gene testing"
 BANK_FIRST = "can my sperm be frozen before the first chemotherapy, radiotherapy or surgery?"
 ONCO_TESE = "can sperm be taken from the testicle in an operation before treatment starts (onco-TESE)?"
+LOW_COUNT = "a low count is not in itself a reason not to bank"
 
 
 def test_a_non_obstructive_azoospermia_guide_has_items_1_2_4_6_and_7(app: Flask) -> None:
@@ -56,6 +57,7 @@ def test_a_fertility_preservation_guide_says_bank_sperm_first_and_names_onco_tes
     text = pdf_text(make_pdf(app, snapshot("fertility_preservation", diagnosis=None, budget=None))[1])
     assert BANK_FIRST in text
     assert ONCO_TESE in text
+    assert LOW_COUNT in text  # ASCO: a low count should not put a man off banking
     assert "Fertility Preservation in People With Cancer: ASCO Guideline Update" in text
     assert "American Society of Clinical Oncology" in text
 
