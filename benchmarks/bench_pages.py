@@ -40,6 +40,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import get_translations
 
+from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, start_gunicorn, wait_for_port
 from benchmarks.results import write_section
 from clinicfinder.app import create_app
 from clinicfinder.core.directory.csvfile import read_directory
@@ -91,10 +92,21 @@ def timed(get: Callable[[], bytes], repeats: int, seconds: list[float]) -> bytes
     return body
 
 
+def patient_at_results(port: int, server: str = "") -> tuple[Browser, str]:
+    """A patient who answered the bench's three steps (New York, 25 mi, IVF, $20,000) on the server at
+    `port`, and the results page they got."""
+    patient = Browser(port, Stats())
+    patient.form("/find/where", "where", {"location": "New York, NY", "radius": "25", "unit": "mi"})
+    patient.form("/find/treatment", "treatment", {"treatment": "ivf"})
+    patient.form("/find/budget", "budget", {"budget": "20000", "currency": "USD", "include_unpriced": "y"})
+    status, page = patient.request("GET", "/find/results", "results")
+    if status != 200 or "clinic-card" not in page:
+        raise SystemExit(f"{server + ': ' if server else ''}the results page answered {status}")
+    return patient, page
+
+
 def rate(port: int, path: str, cookies: dict[str, str], seconds: float, users: int) -> float:
     """Requests per second of GET `path` with `cookies` from `users` threads until the deadline."""
-    from benchmarks.load_test import Browser, Stats
-
     counts, failures = [0] * users, []
     ready = threading.Event()
 
@@ -122,8 +134,6 @@ def rate(port: int, path: str, cookies: dict[str, str], seconds: float, users: i
 
 
 def gunicorn_rates(runs: int, seconds: float, users: int) -> str:
-    from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, start_gunicorn, wait_for_port
-
     instance = tempfile.mkdtemp(prefix="cf-pages-gunicorn-")
     # Development defaults (SQLite, the SQLite queue), the secret key kept in the instance.
     env = {**os.environ, "APP_ENV": "development", "INSTANCE_DIR": instance, "GUNICORN_ACCESS_LOG": "/dev/null"}
@@ -138,13 +148,7 @@ def gunicorn_rates(runs: int, seconds: float, users: int) -> str:
     try:
         wait_for_port(app_port, servers[0], "gunicorn (app)")
         wait_for_port(bare_port, servers[1], "gunicorn (bare page)")
-        patient = Browser(app_port, Stats())
-        patient.form("/find/where", "where", {"location": "New York, NY", "radius": "25", "unit": "mi"})
-        patient.form("/find/treatment", "treatment", {"treatment": "ivf"})
-        patient.form("/find/budget", "budget", {"budget": "20000", "currency": "USD", "include_unpriced": "y"})
-        status, page = patient.request("GET", "/find/results", "results")
-        if status != 200 or "clinic-card" not in page:
-            raise SystemExit(f"the results page answered {status}")
+        patient, page = patient_at_results(app_port)
         for port, path in ((bare_port, "/"), (app_port, "/find/results"), (app_port, "/find/treatment")):
             rate(port, path, patient.cookies, 1, users)  # warm every worker
         lines = [

@@ -20,8 +20,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench_pages import rate
-from benchmarks.load_test import BIN, PROJECT, Browser, Stats, free_port, start_gunicorn, wait_for_port
+from benchmarks.bench_pages import patient_at_results, rate
+from benchmarks.load_test import BIN, PROJECT, free_port, start_gunicorn, wait_for_port
 
 
 def serve(tree: Path, target: str) -> tuple[int, subprocess.Popen[bytes]]:
@@ -51,13 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cookies: dict[str, dict[str, str]] = {"bare": {}}
         for name in ("other", "this"):
-            patient = Browser(servers[name][0], Stats())
-            patient.form("/find/where", "where", {"location": "New York, NY", "radius": "25", "unit": "mi"})
-            patient.form("/find/treatment", "treatment", {"treatment": "ivf"})
-            patient.form("/find/budget", "budget", {"budget": "20000", "currency": "USD", "include_unpriced": "y"})
-            status, page = patient.request("GET", "/find/results", "results")
-            if status != 200 or "clinic-card" not in page:
-                raise SystemExit(f"{name}: the results page answered {status}")
+            patient, page = patient_at_results(servers[name][0], name)
             print(f"{name}: results page {len(page.encode()):,} bytes")
             cookies[name] = patient.cookies
         paths = {"bare": "/", "other": "/find/results", "this": "/find/results"}
