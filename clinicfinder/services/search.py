@@ -140,8 +140,7 @@ class Services:
                 current = self._index
                 stale = current is None or current[0] != revision
                 if stale and not full_rebuild:
-                    changed = None if current is None else repository.changed_clinics(current[0], revision)
-                    stale = changed is not None and len(changed) <= PATCH_LIMIT
+                    stale = _clinics_to_patch(repository, current, revision) is not None
             finally:
                 db.session.remove()
         if stale:
@@ -173,9 +172,8 @@ class Services:
                 # and the next search starts another rebuild.
                 revision = repository.revision()
                 current = self._index
-                changed = None if current is None else repository.changed_clinics(current[0], revision)
-                if current is not None and changed is not None and len(changed) <= PATCH_LIMIT:
-                    only = sorted(changed)
+                only = _clinics_to_patch(repository, current, revision)
+                if current is not None and only is not None:
                     index = self.matcher.patch_index(current[1], only, repository.index_columns(only))
                 else:
                     index = self.matcher.index_from_columns(repository.index_columns())
@@ -196,6 +194,15 @@ class Services:
         if cached is None or cached[0] != key:
             cached = self._countries = (key, repository.countries())
         return cached[1]
+
+
+def _clinics_to_patch(
+    repository: ClinicRepository, current: tuple[int, DirectoryIndex] | None, revision: int
+) -> list[str] | None:
+    """The clinics to read again to bring `current` up to `revision` by a patch, or None when it needs a
+    full build: there is no index yet, the change list is gone, or it names too many clinics."""
+    changed = None if current is None else repository.changed_clinics(current[0], revision)
+    return sorted(changed) if changed is not None and len(changed) <= PATCH_LIMIT else None
 
 
 def return_freed_memory() -> None:
