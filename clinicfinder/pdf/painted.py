@@ -15,6 +15,7 @@ group, a pattern, a glyph missing from the font) is not recorded and is painted 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -30,7 +31,12 @@ REPLAYS_WITH = {"weasyprint": "70.0", "pydyf": "0.13.0"}
 
 
 def replay_supported() -> bool:
-    return all(version(package) == wanted for package, wanted in REPLAYS_WITH.items())
+    return all(_installed(package) == wanted for package, wanted in REPLAYS_WITH.items())
+
+
+@functools.cache
+def _installed(package: str) -> str:
+    return version(package)  # reads the package's metadata from disk: once a process, not once a kept page
 
 
 # Transparency states a stream names after their value ("a1", "A0.5"): the same name means the same
