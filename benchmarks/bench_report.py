@@ -84,6 +84,24 @@ def tree(pid: int) -> list[int]:
     return [pid, *(descendant for child in children for descendant in tree(int(child)))]
 
 
+def process_cpu(pid: int, with_children: bool = False) -> float:
+    """CPU seconds (user + system) of a process; with its children: those reaped and those still running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def own(process: int) -> float:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            return 0.0
+        # utime, stime, cutime, cstime are fields 14-17 of stat; fields[0] here is field 3.
+        utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+        return (utime + stime + ((cutime + cstime) if with_children else 0)) / ticks
+
+    if not with_children:
+        return own(pid)
+    return own(pid) + sum(own(child) for child in tree(pid)[1:])
+
+
 def cpu_seconds(call: object) -> float:
     start = time.process_time()
     call()  # type: ignore[operator]  # a zero-argument lambda
@@ -226,11 +244,14 @@ def main() -> int:
     samples: list[tuple[int, int, int]] = []  # (delivered, worker RSS, worker + render children RSS) in kB
     try:
         time.sleep(3)  # the workers import the app
+        worker_cpu_before = process_cpu(worker.pid)
+        own_before = os.times()
         start = time.perf_counter()
         with app.app_context():
             for number in range(args.reports):
                 delivery.request_report(STANDARD_ANSWERS, "en", f"bench{number}@example.org")
         enqueued = time.perf_counter() - start
+        enqueue_cpu = sum(os.times()[:2]) - sum(own_before[:2])
         delivered = 0
         deadline = time.monotonic() + 60 + args.reports * 5
         while delivered < args.reports and time.monotonic() < deadline:
@@ -238,6 +259,11 @@ def main() -> int:
             delivered = len(list((maildir / "new").iterdir()))
             samples.append((delivered, rss_kb(worker.pid), sum(rss_kb(pid) for pid in tree(worker.pid))))
         elapsed = time.perf_counter() - start
+        # The worker's own threads, and its render children that have retired (reaped: in its cutime) or
+        # still run, read before it stops; the SMTP server is threads of this process.
+        worker_cpu = process_cpu(worker.pid, with_children=True) - worker_cpu_before
+        worker_own_cpu = process_cpu(worker.pid) - worker_cpu_before
+        own_cpu = sum(os.times()[:2]) - sum(own_before[:2]) - enqueue_cpu
     finally:
         worker.send_signal(signal.SIGINT)
         worker.wait(timeout=60)
@@ -248,6 +274,16 @@ def main() -> int:
     rate = delivered / elapsed
     print(f"throughput: {delivered}/{args.reports} delivered in {elapsed:.1f} s = {rate:.2f} reports/s, "
           f"{duplicates} duplicates", flush=True)  # fmt: skip
+    per_report = {
+        "render children": (worker_cpu - worker_own_cpu) / delivered,
+        "worker (its job threads)": worker_own_cpu / delivered,
+        "SMTP server": own_cpu / delivered,
+        "enqueueing": enqueue_cpu / delivered,
+    }
+    all_cpu = sum(per_report.values())
+    busy = all_cpu * delivered / elapsed / (os.cpu_count() or 1)
+    account = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in per_report.items())
+    print(f"CPU a report end to end: {all_cpu:.3f} s ({account}); cores busy {busy:.0%}", flush=True)
 
     def rss_at(fraction: float) -> str:
         wanted = fraction * args.reports
@@ -274,6 +310,8 @@ def main() -> int:
             f"| **{rate:.2f} reports/s** ({delivered}/{args.reports} delivered in {elapsed:.0f} s; "
             f"enqueueing took {enqueued:.1f} s) |",
             f"| lost / sent twice | {args.reports - delivered} / {duplicates} |",
+            f"| CPU a report end to end, every process of the run | **{all_cpu:.2f} s** ({account}) |",
+            f"| the two cores busy during the throughput run | {busy:.0%} |",
             f"| worker's resident memory (the worker / with its render children) after 10 % of the reports "
             f"| {rss_at(0.1)} MB |",
             f"| … after 50 % | {rss_at(0.5)} MB |",

@@ -32,6 +32,12 @@ from clinicfinder.pdf.painted import KeptPage
 # left out of the PDF. `break-after` before the shared part, `break-before` after the patient part.
 BLANK_BEFORE = '<div class="page-stand-in-before"></div>'
 BLANK_AFTER = '<div class="page-stand-in-after"></div>'
+# Each part's <head> links the report's stylesheet (templates/pdf/head.html); the renderer gives WeasyPrint
+# the one it parsed once instead. As a user stylesheet it has nothing to yield to: the parts hold no
+# other rule it could meet but the paper's size, and no `!important` (tests/worker/test_report_cache.py
+# checks the file is the one laid out in one piece, link and all, byte for byte).
+STYLESHEET_URL = "asset:report.css"
+STYLESHEET_LINK = f'<link rel="stylesheet" href="{STYLESHEET_URL}">'
 # Laid-out shared parts kept per render child: a few languages, papers and treatments at once.
 # About 3 MB each (resident memory, standard report, 8 kept: 108 → 127 MB); children are replaced every
 # RENDER_TASKS_PER_CHILD reports anyway.
@@ -60,6 +66,7 @@ class SharedPages:
         # only RENDER_PROCESSES=0 (rendering in the calling process) is serialised by it.
         self.lock = threading.Lock()
         self._font_config: Any = None
+        self._stylesheet: Any = None
         self.hits = self.misses = 0
 
     def font_config(self) -> Any:
@@ -69,6 +76,16 @@ class SharedPages:
         if self._font_config is None:
             self._font_config = FontConfiguration()
         return self._font_config
+
+    def stylesheet(self) -> Any:
+        """report.css parsed once, its fonts registered in `font_config` (parsing it was ~4 % of a report)."""
+        if self._stylesheet is None:
+            from weasyprint import CSS
+
+            from clinicfinder.pdf.fetcher import AssetFetcher
+
+            self._stylesheet = CSS(url=STYLESHEET_URL, url_fetcher=AssetFetcher(), font_config=self.font_config())
+        return self._stylesheet
 
     def length(self, shared_html: str) -> int:
         key = _key(shared_html)
@@ -86,7 +103,7 @@ class SharedPages:
             self.hits += 1
             return kept
         self.misses += 1
-        document = _layout(shared_html.replace(PAGES_BEFORE, BLANK_BEFORE * pages_before), self.font_config())
+        document = _layout(shared_html.replace(PAGES_BEFORE, BLANK_BEFORE * pages_before), self)
         self._lengths[key[0]] = len(document.pages) - pages_before
         kept = self._documents[key] = document, [KeptPage(page) for page in document.pages[pages_before:]]
         self._unsettled = True
@@ -122,7 +139,7 @@ def render_report_here(parts: ReportParts, cache: SharedPages = shared_pages) ->
 
 def _combined(parts: ReportParts, cache: SharedPages) -> bytes:
     shared_length = cache.length(parts.shared)
-    patient = _layout(parts.patient.replace(PAGES_AFTER, BLANK_AFTER * shared_length), cache.font_config())
+    patient = _layout(parts.patient.replace(PAGES_AFTER, BLANK_AFTER * shared_length), cache)
     patient_length = len(patient.pages) - shared_length
     _, shared = cache.document(parts.shared, patient_length)
     pages = patient.pages[:patient_length] + shared
@@ -131,12 +148,17 @@ def _combined(parts: ReportParts, cache: SharedPages) -> bytes:
     return output.getvalue()
 
 
-def _layout(html: str, font_config: Any) -> Any:
+def _layout(html: str, cache: SharedPages) -> Any:
     from weasyprint import HTML
 
     from clinicfinder.pdf.fetcher import AssetFetcher
 
-    return HTML(string=html, url_fetcher=AssetFetcher()).render(font_config=font_config, pdf_variant="pdf/ua-1")
+    if STYLESHEET_LINK not in html:
+        raise ValueError("a report part without the report's stylesheet link")
+    html = html.replace(STYLESHEET_LINK, "", 1)
+    return HTML(string=html, url_fetcher=AssetFetcher()).render(
+        font_config=cache.font_config(), stylesheets=[cache.stylesheet()], pdf_variant="pdf/ua-1"
+    )
 
 
 def _key(shared_html: str) -> str:
