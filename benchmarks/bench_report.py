@@ -201,6 +201,7 @@ def main() -> int:
     from clinicfinder.services import delivery
 
     app = create_app()
+    tasks_per_child = app.config["RENDER_TASKS_PER_CHILD"]
     with app.app_context():
         flask_migrate.upgrade()
     assert app.test_cli_runner().invoke(args=["clinics", "seed"]).exit_code == 0
@@ -330,7 +331,7 @@ def main() -> int:
             "Plain WeasyPrint is the bare engine on the same HTML in the same run: the ratio is what PDF/UA "
             "tagging and the safe fetcher cost. Throughput is bound by the CPU (two shared cores, other work "
             "running alongside: see the load average); read timings between runs as ±30 %. Render children are "
-            "replaced every RENDER_TASKS_PER_CHILD (50) reports, which keeps the worker's memory flat. "
+            f"replaced every RENDER_TASKS_PER_CHILD ({tasks_per_child}) reports, which keeps the worker's memory flat. "
             "The target of 4 reports/s on 2 cores needs at most 0.5 s of CPU a report: "
             f"{cached:.2f} s is {cached / 0.5:.1f}× that, and {rate:.2f} reports/s is {4 / rate:.1f}× short of 4.",
         ]

@@ -52,7 +52,9 @@ class Settings:
     report_limit_per_address: int
     report_limit_per_ip: str
     # PDFs are made in this many child processes per web or worker process (0: in the process itself),
-    # each replaced after RENDER_TASKS_PER_CHILD reports so memory stays flat.
+    # each replaced after RENDER_TASKS_PER_CHILD reports so memory stays flat. A child costs seconds of CPU
+    # to start (WeasyPrint's imports, the fonts, its first layout of the shared pages) and grows ~0.01 MB
+    # a report: at 50 its start was 0.06 s of every report's CPU (benchmarks/RESULTS.md), at 500 ~0.006 s.
     render_processes: int
     render_tasks_per_child: int
     # Admin side: where uploaded clinics.csv files wait between preview and commit; session timeouts.
@@ -123,7 +125,7 @@ class Settings:
             report_limit_per_address=reader.integer("REPORT_LIMIT_PER_ADDRESS", 3, minimum=1, maximum=1000),
             report_limit_per_ip=env.get("REPORT_LIMIT_PER_IP") or "20 per hour",
             render_processes=reader.integer("RENDER_PROCESSES", 2, minimum=0, maximum=64),
-            render_tasks_per_child=reader.integer("RENDER_TASKS_PER_CHILD", 50, minimum=1, maximum=100_000),
+            render_tasks_per_child=reader.integer("RENDER_TASKS_PER_CHILD", 500, minimum=1, maximum=100_000),
             admin_uploads_dir=Path(env.get("ADMIN_UPLOADS_DIR") or instance_dir / "uploads"),
             admin_idle_minutes=reader.integer("ADMIN_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60),
             admin_absolute_hours=reader.integer("ADMIN_ABSOLUTE_HOURS", 8, minimum=1, maximum=24 * 7),

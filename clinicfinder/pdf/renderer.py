@@ -22,8 +22,10 @@ def render_pdf_here(html: str) -> bytes:
     # process's start-up, and only the render children and the PDF download use it.
     from weasyprint import HTML
 
+    from clinicfinder.pdf.compression import use_level
     from clinicfinder.pdf.fetcher import AssetFetcher
 
+    use_level()
     output = BytesIO()
     HTML(string=html, url_fetcher=AssetFetcher()).write_pdf(output, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     return output.getvalue()
@@ -38,7 +40,7 @@ class Renderer:
     `processes=0` renders in the calling process.
     """
 
-    def __init__(self, processes: int = 2, tasks_per_child: int = 50) -> None:
+    def __init__(self, processes: int = 2, tasks_per_child: int = 500) -> None:
         self.processes, self.tasks_per_child = processes, tasks_per_child
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()

@@ -26,6 +26,7 @@ from io import BytesIO
 from typing import Any
 
 from clinicfinder.core.report.builder import PAGES_AFTER, PAGES_BEFORE, ReportParts
+from clinicfinder.pdf.compression import use_level
 from clinicfinder.pdf.painted import KeptPage
 
 # A forced page break each: they stand for the other part's pages while one part is laid out, and are
@@ -131,6 +132,7 @@ shared_pages = SharedPages()
 
 def render_report_here(parts: ReportParts, cache: SharedPages = shared_pages) -> bytes:
     """The tagged PDF/UA-1 report from its two parts, as `renderer.render_pdf_here` makes it in one piece."""
+    use_level()
     with cache.lock:
         pdf = _combined(parts, cache)
         cache.settle()
