@@ -84,6 +84,16 @@ def tree(pid: int) -> list[int]:
     return [pid, *(descendant for child in children for descendant in tree(int(child)))]
 
 
+def warm_children(pid: int) -> list[int]:
+    """The render children of the worker that have loaded the report's fonts."""
+    warm = []
+    for child in tree(pid)[1:]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            if "/weasyprint-" in Path(f"/proc/{child}/maps").read_text():
+                warm.append(child)
+    return warm
+
+
 def process_cpu(pid: int, with_children: bool = False) -> float:
     """CPU seconds (user + system) of a process; with its children: those reaped and those still running."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -244,8 +254,13 @@ def main() -> int:
                               stderr=subprocess.DEVNULL)  # fmt: skip
     samples: list[tuple[int, int, int]] = []  # (delivered, worker RSS, worker + render children RSS) in kB
     try:
-        time.sleep(3)  # the workers import the app
-        worker_cpu_before = process_cpu(worker.pid)
+        # The worker imports the app and starts its render children, each loading WeasyPrint and the fonts
+        # (renderer.warm_up): the run measures the worker once it is up, as it serves between restarts.
+        ready_by = time.monotonic() + 60
+        while time.monotonic() < ready_by and len(warm_children(worker.pid)) < 2:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        worker_cpu_before, worker_tree_cpu_before = process_cpu(worker.pid), process_cpu(worker.pid, with_children=True)
         own_before = os.times()
         start = time.perf_counter()
         with app.app_context():
@@ -262,7 +277,7 @@ def main() -> int:
         elapsed = time.perf_counter() - start
         # The worker's own threads, and its render children that have retired (reaped: in its cutime) or
         # still run, read before it stops; the SMTP server is threads of this process.
-        worker_cpu = process_cpu(worker.pid, with_children=True) - worker_cpu_before
+        worker_cpu = process_cpu(worker.pid, with_children=True) - worker_tree_cpu_before
         worker_own_cpu = process_cpu(worker.pid) - worker_cpu_before
         own_cpu = sum(os.times()[:2]) - sum(own_before[:2]) - enqueue_cpu
     finally:
@@ -329,11 +344,16 @@ def main() -> int:
             "every report but the first in each child reuses them; real traffic mixes treatments and "
             "hits less often). "
             "Plain WeasyPrint is the bare engine on the same HTML in the same run: the ratio is what PDF/UA "
-            "tagging and the safe fetcher cost. Throughput is bound by the CPU (two shared cores, other work "
+            "tagging and the safe fetcher cost. The throughput run starts once the worker is up: its two render "
+            "children start with it and load WeasyPrint and the fonts before any report (renderer.warm_up), as "
+            "between restarts; each still lays out the shared pages with its first report, in the run. "
+            "Throughput is bound by the CPU (two shared cores, other work "
             "running alongside: see the load average); read timings between runs as ±30 %. Render children are "
             f"replaced every RENDER_TASKS_PER_CHILD ({tasks_per_child}) reports, which keeps the worker's memory flat. "
-            "The target of 4 reports/s on 2 cores needs at most 0.5 s of CPU a report: "
-            f"{cached:.2f} s is {cached / 0.5:.1f}× that, and {rate:.2f} reports/s is {4 / rate:.1f}× short of 4.",
+            "The target of 4 reports/s on 2 cores needs at most 0.5 s of CPU a report, every process of the "
+            f"run counted: this run spent {all_cpu:.2f} s ({all_cpu / 0.5:.2f}× that) with the cores "
+            f"{busy:.0%} busy, and made {rate:.2f} reports/s: "
+            + ("the target is met in this run." if rate >= 4 else f"{4 / rate:.2f}× short of 4 in this run."),
         ]
     )
     order = ["HTML parse", "CSS cascade", "box tree", "layout", "painting", "PDF/UA tags", "fonts",

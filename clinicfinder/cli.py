@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -11,6 +13,8 @@ from flask.cli import with_appcontext
 
 from clinicfinder.core.paths import PROJECT_ROOT
 from clinicfinder.extensions import db, queue
+
+log = logging.getLogger(__name__)
 
 # The directory's CSV code, its import/export and the services each command needs are imported inside
 # the command: a web process registers these commands but never runs them, and `import wsgi` should not
@@ -126,13 +130,28 @@ def mailsink_command() -> None:
     mailsink.main(["--port", str(settings.mail_port), "--maildir", str(settings.maildir)])
 
 
+def _warm_up_renderer() -> None:
+    from clinicfinder.pdf.renderer import renderer
+
+    try:
+        renderer.warm_up()
+    except Exception:  # the first report then starts the children as it always could
+        log.exception("worker: the render children could not be started ahead of the first report")
+
+
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Jobs processed at once (threads).")
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run the job worker until interrupted."""
+    from clinicfinder.pdf.renderer import renderer
+
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     queue.start_tickers()
+    # The render children started while the consumer starts, not by the first report (services/delivery.py
+    # configures the renderer the same way for each report).
+    renderer.configure(current_app.config["RENDER_PROCESSES"], current_app.config["RENDER_TASKS_PER_CHILD"])
+    threading.Thread(target=_warm_up_renderer, name="render-warm-up", daemon=True).start()
     click.echo(f"worker: {workers} thread(s) on {current_app.config['QUEUE_URL'].split('://')[0]}", err=True)
     consumer.run()
     sys.exit(0)

@@ -139,6 +139,19 @@ def render_report_here(parts: ReportParts, cache: SharedPages = shared_pages) ->
     return pdf
 
 
+# Regular, bold and italic text laid out with the report's stylesheet: what a render child loads once.
+WARM_UP_HTML = (f'<html lang="en"><head>{STYLESHEET_LINK}<title>ClinicFinder</title></head>'
+                "<body><p>ClinicFinder <strong>report</strong> <em>warm-up</em></p></body></html>")  # fmt: skip
+
+
+def warm_up_here(cache: SharedPages = shared_pages) -> None:
+    """In a render child just started (renderer.warm_up): WeasyPrint imported, the fonts and the stylesheet
+    loaded, before the first report needs them."""
+    use_level()
+    with cache.lock:
+        _layout(WARM_UP_HTML, cache).write_pdf(BytesIO(), pdf_variant="pdf/ua-1")
+
+
 def _combined(parts: ReportParts, cache: SharedPages) -> bytes:
     shared_length = cache.length(parts.shared)
     patient = _layout(parts.patient.replace(PAGES_AFTER, BLANK_AFTER * shared_length), cache)

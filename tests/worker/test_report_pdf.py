@@ -315,3 +315,42 @@ def test_a_render_child_leaves_ctrl_c_to_its_parent() -> None:
         assert pool.render(page).startswith(b"%PDF")
     finally:
         pool.shutdown()
+
+
+def test_warming_up_starts_each_render_child_with_weasyprint_and_the_fonts_loaded() -> None:
+    """`flask worker` warms its renderer up as it starts: its children exist with Pango and the report's
+    font mapped before the first report, which then renders as usual."""
+    import multiprocessing
+
+    def mapped(pid: int | None) -> str:
+        return Path(f"/proc/{pid}/maps").read_text()
+
+    pool = renderer.Renderer(processes=2, tasks_per_child=10)
+    try:
+        before = set(multiprocessing.active_children())
+        pool.warm_up()
+        children = [child for child in multiprocessing.active_children() if child not in before]
+        assert len(children) == 2
+        warmed = [child for child in children if "libpango" in mapped(child.pid)]
+        assert warmed  # at least one child took a warm-up task (both, unless one child read both)
+        for child in warmed:  # the report's three faces (regular, bold, italic), as WeasyPrint keeps them
+            fonts = {line.split()[-1] for line in mapped(child.pid).splitlines() if "/weasyprint-" in line}
+            assert len(fonts) == 3
+        assert pool.render('<html lang="en"><title>t</title><p>hi</p></html>').startswith(b"%PDF")
+    finally:
+        pool.shutdown()
+
+
+def test_a_fresh_render_child_loads_nothing_before_its_first_task() -> None:
+    """What the warm-up saves: without it a child starts with neither Pango nor the fonts."""
+    import multiprocessing
+
+    pool = renderer.Renderer(processes=1, tasks_per_child=10)
+    try:
+        before = set(multiprocessing.active_children())
+        pool._current_pool().submit(int).result()  # a child started with a task that loads nothing
+        children = [child for child in multiprocessing.active_children() if child not in before]
+        assert children
+        assert all("libpango" not in Path(f"/proc/{child.pid}/maps").read_text() for child in children)
+    finally:
+        pool.shutdown()
