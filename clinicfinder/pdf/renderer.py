@@ -22,10 +22,10 @@ def render_pdf_here(html: str) -> bytes:
     # process's start-up, and only the render children and the PDF download use it.
     from weasyprint import HTML
 
-    from clinicfinder.pdf.compression import use_level
     from clinicfinder.pdf.fetcher import AssetFetcher
+    from clinicfinder.pdf.writing import tune_pydyf
 
-    use_level()
+    tune_pydyf()
     output = BytesIO()
     HTML(string=html, url_fetcher=AssetFetcher()).write_pdf(output, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     return output.getvalue()

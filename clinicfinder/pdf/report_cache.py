@@ -26,8 +26,8 @@ from io import BytesIO
 from typing import Any
 
 from clinicfinder.core.report.builder import PAGES_AFTER, PAGES_BEFORE, ReportParts
-from clinicfinder.pdf.compression import use_level
 from clinicfinder.pdf.painted import KeptPage
+from clinicfinder.pdf.writing import tune_pydyf
 
 # A forced page break each: they stand for the other part's pages while one part is laid out, and are
 # left out of the PDF. `break-after` before the shared part, `break-before` after the patient part.
@@ -132,7 +132,7 @@ shared_pages = SharedPages()
 
 def render_report_here(parts: ReportParts, cache: SharedPages = shared_pages) -> bytes:
     """The tagged PDF/UA-1 report from its two parts, as `renderer.render_pdf_here` makes it in one piece."""
-    use_level()
+    tune_pydyf()
     with cache.lock:
         pdf = _combined(parts, cache)
         cache.settle()
@@ -147,7 +147,7 @@ WARM_UP_HTML = (f'<html lang="en"><head>{STYLESHEET_LINK}<title>ClinicFinder</ti
 def warm_up_here(cache: SharedPages = shared_pages) -> None:
     """In a render child just started (renderer.warm_up): WeasyPrint imported, the fonts and the stylesheet
     loaded, before the first report needs them."""
-    use_level()
+    tune_pydyf()
     with cache.lock:
         _layout(WARM_UP_HTML, cache).write_pdf(BytesIO(), pdf_variant="pdf/ua-1")
 

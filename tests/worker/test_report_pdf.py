@@ -354,3 +354,34 @@ def test_a_fresh_render_child_loads_nothing_before_its_first_task() -> None:
         assert all("libpango" not in Path(f"/proc/{child.pid}/maps").read_text() for child in children)
     finally:
         pool.shutdown()
+
+
+def test_the_tuned_pydyf_writes_the_same_pdf_but_for_its_compression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pdf/writing.py: page references made once a page and streams at zlib level 6 change nothing a
+    reader sees: uncompressed, the file is pydyf's own byte for byte; compressed, it reads the same."""
+    import pydyf  # type: ignore[import-untyped]
+    from weasyprint import HTML
+
+    from clinicfinder.pdf import writing
+
+    page = ('<html lang="en"><title>t</title><h1 id="a">One</h1><p style="break-after: page">'
+            '<a href="#b">to two</a></p><h1 id="b">Two</h1></html>')  # fmt: skip
+
+    def write(uncompressed: bool) -> bytes:
+        pdf: bytes = HTML(string=page).write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=uncompressed)
+        return pdf
+
+    # pydyf as it comes, whatever an earlier test of this process installed; put back after the test.
+    stream_data, page_references = writing.UNTUNED or (pydyf.Stream.data, pydyf.PDF.page_references)
+    monkeypatch.setattr(pydyf.Stream, "data", stream_data)
+    monkeypatch.setattr(pydyf.PDF, "page_references", page_references)
+    plain_uncompressed, plain = write(True), write(False)
+    writing.tune_pydyf()
+    assert pydyf.PDF.page_references.fget is writing._page_references
+    tuned_uncompressed, tuned = write(True), write(False)
+
+    assert tuned_uncompressed == plain_uncompressed
+    assert tuned != plain  # compressed differently
+    assert [page.extract_text() for page in PdfReader(BytesIO(tuned)).pages] == [
+        page.extract_text() for page in PdfReader(BytesIO(plain)).pages
+    ]
