@@ -52,9 +52,10 @@ class Settings:
     report_limit_per_address: int
     report_limit_per_ip: str
     # PDFs are made in this many child processes per web or worker process (0: in the process itself),
-    # each replaced after RENDER_TASKS_PER_CHILD reports so memory stays flat. A child costs seconds of CPU
-    # to start (WeasyPrint's imports, the fonts, its first layout of the shared pages) and grows ~0.01 MB
-    # a report: at 50 its start was 0.06 s of every report's CPU (benchmarks/RESULTS.md), at 500 ~0.006 s.
+    # each replaced after RENDER_TASKS_PER_CHILD reports so memory stays flat. A child costs ~1.7 s of CPU
+    # to start (~0.8 s of imports, ~0.85 s more for its first report, which lays out the shared pages) and
+    # grew ~0.016 MB a report over 500 standard reports (benchmarks/RESULTS.md): at 50 a child's start was
+    # ~0.03 s of every report's CPU, at 500 ~0.003 s.
     render_processes: int
     render_tasks_per_child: int
     # Admin side: where uploaded clinics.csv files wait between preview and commit; session timeouts.

@@ -34,8 +34,9 @@ def render_pdf_here(html: str) -> bytes:
 class Renderer:
     """Makes PDFs in child processes that are replaced every `tasks_per_child` reports.
 
-    WeasyPrint keeps about a third of a megabyte per document it lays out (fonts, Pango), so a
-    long-lived worker would grow without end; children that come and go keep it flat. The
+    WeasyPrint's and Pango's caches grow with the documents laid out (~0.016 MB a report over 500
+    standard reports; more where the text varies more), so a long-lived worker would grow without end;
+    children that come and go keep it bounded. The
     children also let a worker's threads use every core: layout is CPU-bound Python.
     `processes=0` renders in the calling process.
     """
@@ -55,14 +56,18 @@ class Renderer:
 
     def warm_up(self) -> None:
         """Start the children now, each loading WeasyPrint, Pango and the report's fonts and stylesheet
-        (~1.8 s of CPU a child, with its first layout), so the first reports after a start wait for none
+        (~0.8 s of imports a child, then the fonts' first use), so the first reports after a start wait for none
         of it. Best effort: a child that took no warm-up task loads them with its first report."""
         if self.processes == 0:
             return
         pool = self._current_pool()
         # One task a child: a task submitted while every child is busy starts the next one (spawn).
-        for future in [pool.submit(_warm_up_here) for _ in range(self.processes)]:
-            future.result()
+        try:
+            for future in [pool.submit(_warm_up_here) for _ in range(self.processes)]:
+                future.result()
+        except BrokenProcessPool:
+            self._forget(pool)  # as after a report: the first report starts afresh, not on a broken pool
+            raise
 
     def render_report(self, parts: ReportParts) -> bytes:
         return self._run(render_report_here, parts)
@@ -75,10 +80,13 @@ class Renderer:
             return pool.submit(function, argument).result()
         except BrokenProcessPool:
             # A child died (killed, out of memory): start afresh next time; this job is retried.
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
+            self._forget(pool)
             raise
+
+    def _forget(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
 
     def _current_pool(self) -> ProcessPoolExecutor:
         with self._lock:
