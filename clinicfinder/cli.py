@@ -6,6 +6,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -13,6 +14,9 @@ from flask.cli import with_appcontext
 
 from clinicfinder.core.paths import PROJECT_ROOT
 from clinicfinder.extensions import db, queue
+
+if TYPE_CHECKING:
+    from clinicfinder.pdf.renderer import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +134,7 @@ def mailsink_command() -> None:
     mailsink.main(["--port", str(settings.mail_port), "--maildir", str(settings.maildir)])
 
 
-def _warm_up_renderer() -> None:
-    from clinicfinder.pdf.renderer import renderer
-
+def _warm_up(renderer: Renderer) -> None:
     try:
         renderer.warm_up()
     except Exception:  # the first report then starts the children as it always could
@@ -144,14 +146,13 @@ def _warm_up_renderer() -> None:
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run the job worker until interrupted."""
-    from clinicfinder.pdf.renderer import renderer
+    from clinicfinder.services.delivery import configured_renderer
 
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     queue.start_tickers()
-    # The render children started while the consumer starts, not by the first report (services/delivery.py
-    # configures the renderer the same way for each report).
-    renderer.configure(current_app.config["RENDER_PROCESSES"], current_app.config["RENDER_TASKS_PER_CHILD"])
-    threading.Thread(target=_warm_up_renderer, name="render-warm-up", daemon=True).start()
+    # The render children started while the consumer starts, not by the first report: the renderer each
+    # report is made with (configured here, in the app context; warmed up outside it).
+    threading.Thread(target=_warm_up, args=(configured_renderer(),), name="render-warm-up", daemon=True).start()
     click.echo(f"worker: {workers} thread(s) on {current_app.config['QUEUE_URL'].split('://')[0]}", err=True)
     consumer.run()
     sys.exit(0)
