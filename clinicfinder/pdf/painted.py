@@ -15,28 +15,14 @@ group, a pattern, a glyph missing from the font) is not recorded and is painted 
 from __future__ import annotations
 
 import copy
-import functools
 import logging
 import re
 from dataclasses import dataclass
-from importlib.metadata import version
 from typing import Any
 
+from clinicfinder.pdf import internals
+
 log = logging.getLogger(__name__)
-
-# The versions whose internals the recording and the replay were written against (requirements.txt pins
-# them, and tests/worker/test_report_cache.py checks the replay's file byte for byte). With any other,
-# every page is painted as WeasyPrint paints it: slower, never wrong.
-REPLAYS_WITH = {"weasyprint": "70.0", "pydyf": "0.13.0"}
-
-
-def replay_supported() -> bool:
-    return all(_installed(package) == wanted for package, wanted in REPLAYS_WITH.items())
-
-
-@functools.cache
-def _installed(package: str) -> str:
-    return version(package)  # reads the package's metadata from disk: once a process, not once a kept page
 
 
 # Transparency states a stream names after their value ("a1", "A0.5"): the same name means the same
@@ -64,7 +50,7 @@ class KeptPage:
     def __init__(self, page: Any) -> None:
         self._page = page
         self._drawing: _Drawing | None = None
-        self._replayable = replay_supported()
+        self._replayable = internals.known()  # with another WeasyPrint or pydyf, painted as usual
         self.replays = 0
         self._written: dict[tuple[Any, ...], bytes] = {}  # (content, extra, compress) → the stream as written
 

@@ -10,8 +10,7 @@
    ~1,760 times a standard report (~10 % of writing it, under cProfile).
 
 pydyf has no setting for either, so both are replaced, once a process, and only with the pydyf they
-were written against (pdf/painted.py's REPLAYS_WITH, pinned in requirements.txt); with any other,
-pydyf writes as it does.
+were written against (pdf/internals.py); with any other, pydyf writes as it does.
 """
 
 from __future__ import annotations
@@ -52,10 +51,10 @@ def tune_pydyf() -> None:
     """Both changes, from now on, in this process (only the reports write PDFs)."""
     import pydyf
 
-    from clinicfinder.pdf.painted import replay_supported
+    from clinicfinder.pdf import internals
 
     global UNTUNED
-    if pydyf.Stream.data.fget is not _data and replay_supported():
+    if pydyf.Stream.data.fget is not _data and internals.known():
         UNTUNED = UNTUNED or (pydyf.Stream.data, pydyf.PDF.page_references)
         pydyf.Stream.data = property(_data)
         pydyf.PDF.page_references = property(_page_references)

@@ -14,7 +14,7 @@ from flask import Flask
 from pypdf import PdfReader
 
 from clinicfinder.core.report import builder
-from clinicfinder.pdf import painted, renderer
+from clinicfinder.pdf import internals, painted, renderer
 from clinicfinder.pdf.report_cache import SharedPages, render_report_here
 from clinicfinder.services import delivery
 from tests.support.instances import seeded_app
@@ -133,7 +133,7 @@ def test_a_kept_page_that_cannot_be_replayed_is_painted_and_the_report_is_the_sa
     parts = builder.render_parts(report)
     assert parts is not None
     if trouble == "another pydyf":
-        monkeypatch.setitem(painted.REPLAYS_WITH, "pydyf", "0.14.0")
+        monkeypatch.setitem(internals.WRITTEN_AGAINST, "pydyf", "0.14.0")
     else:
 
         def moved(*args: Any) -> None:
