@@ -146,13 +146,14 @@ def _warm_up(renderer: Renderer) -> None:
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run the job worker until interrupted."""
-    from clinicfinder.services.delivery import configured_renderer
+    from clinicfinder.pdf.renderer import renderer
 
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     queue.start_tickers()
-    # The render children started while the consumer starts, not by the first report: the renderer each
-    # report is made with (configured here, in the app context; warmed up outside it).
-    threading.Thread(target=_warm_up, args=(configured_renderer(),), name="render-warm-up", daemon=True).start()
+    # The render children started while the consumer starts, not by the first report: configured as each
+    # report configures it (services/delivery.py), here in the app context, and warmed up outside it.
+    renderer.configure_from(current_app.config)
+    threading.Thread(target=_warm_up, args=(renderer,), name="render-warm-up", daemon=True).start()
     click.echo(f"worker: {workers} thread(s) on {current_app.config['QUEUE_URL'].split('://')[0]}", err=True)
     consumer.run()
     sys.exit(0)

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from io import BytesIO
@@ -50,6 +50,11 @@ class Renderer:
         if (processes, tasks_per_child) != (self.processes, self.tasks_per_child):
             self.shutdown()
             self.processes, self.tasks_per_child = processes, tasks_per_child
+
+    def configure_from(self, config: Mapping[str, Any]) -> Renderer:
+        """Configured with an app's RENDER_PROCESSES and RENDER_TASKS_PER_CHILD (its config)."""
+        self.configure(config["RENDER_PROCESSES"], config["RENDER_TASKS_PER_CHILD"])
+        return self
 
     def render(self, html: str) -> bytes:
         return self._run(render_pdf_here, html)

@@ -42,7 +42,6 @@ from clinicfinder.services.report_retention import delete_requests, pdf_path, st
 
 if TYPE_CHECKING:  # the report builder and PDF renderer load with the first report (make_report_pdf), not at start-up
     from clinicfinder.core.report.builder import Report
-    from clinicfinder.pdf.renderer import Renderer
 log = logging.getLogger(__name__)
 
 CONFIRM_SALT = "report-confirm"
@@ -342,18 +341,10 @@ def deliver_report(report_id: str) -> None:
         _make_and_send(row, token)
 
 
-def configured_renderer() -> Renderer:
-    """The process's PDF renderer, with this app's RENDER_PROCESSES and RENDER_TASKS_PER_CHILD."""
-    from clinicfinder.pdf import renderer as pdf
-
-    pdf.renderer.configure(current_app.config["RENDER_PROCESSES"], current_app.config["RENDER_TASKS_PER_CHILD"])
-    return pdf.renderer
-
-
 def make_report_pdf(report: Report) -> bytes:
     from clinicfinder.pdf import renderer as pdf
 
-    configured_renderer()
+    pdf.renderer.configure_from(current_app.config)
     return pdf.make_report_pdf(report)
 
 
